@@ -1,0 +1,26 @@
+# WardFlow: the two front-door commands are `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+WITH_SERVICES := $(PY) -m wardflow.devservices
+
+.PHONY: run test lint check-migrations
+
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+## Start web (http://127.0.0.1:8000), Celery worker and beat in the foreground; Ctrl-C stops everything.
+run: $(INSTALLED)
+	DEBUG=1 $(WITH_SERVICES) $(PY) -m wardflow.devserver
+
+## Run the whole test suite (lint and migration checks included).
+test: $(INSTALLED) lint
+	DEBUG=1 $(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

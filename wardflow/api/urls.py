@@ -1,0 +1,14 @@
+from django.urls import path
+
+from wardflow.audit.api import AuditEventListView, AuditVerifyView
+from wardflow.patients.api import PatientDetailView, PatientListCreateView
+from wardflow.staff.api import ObtainTokenView, WardListCreateView
+
+urlpatterns = [
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("wards/", WardListCreateView.as_view(), name="ward-list"),
+    path("patients/", PatientListCreateView.as_view(), name="patient-list"),
+    path("patients/<int:pk>/", PatientDetailView.as_view(), name="patient-detail"),
+    path("audit-events/", AuditEventListView.as_view(), name="audit-event-list"),
+    path("audit-events/verify/", AuditVerifyView.as_view(), name="audit-verify"),
+]

@@ -1,0 +1,46 @@
+from django.db import transaction
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from wardflow.ops import idempotency
+
+from .permissions import RoleAllowed
+
+
+class WardflowAPIView(GenericAPIView):
+    """Base of every API view: role check per method (`allowed_roles`) and idempotent POSTs."""
+
+    permission_classes = [IsAuthenticated, RoleAllowed]
+    allowed_roles: dict[str, frozenset] = {}
+    _idempotency_record = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST" and request.headers.get(idempotency.HEADER):
+            # The key's claim, the clinical change and the stored response commit together.
+            with transaction.atomic():
+                return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        key = request.headers.get(idempotency.HEADER)
+        if request.method == "POST" and key:
+            self._idempotency_record = idempotency.claim(
+                user=request.user,
+                key=key,
+                fingerprint=idempotency.request_fingerprint(request.method, request.path, request.data),
+            )
+
+    def handle_exception(self, exc):
+        if isinstance(exc, idempotency.Replay):
+            response = Response(exc.record.response_body, status=exc.record.response_status)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if self._idempotency_record is not None:
+            idempotency.complete(self._idempotency_record, status=response.status_code, body=response.data)
+            self._idempotency_record = None
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -1,0 +1,65 @@
+import hashlib
+import json
+from datetime import UTC
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(models.Model):
+    """One recorded decision (D1). Append-only: the database refuses UPDATE, DELETE and TRUNCATE (D2)."""
+
+    at = models.DateTimeField(help_text="When the recorded event happened (clinical time).")
+    entered_at = models.DateTimeField(help_text="When it was entered into WardFlow.")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    actor_username = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20)
+    action = models.CharField(max_length=60, db_index=True)
+    patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.PROTECT)
+    subject_type = models.CharField(max_length=60, blank=True)
+    subject_id = models.CharField(max_length=40, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    rules = ArrayField(models.CharField(max_length=10), default=list, blank=True)
+    protocol_version = models.CharField(max_length=20)
+    reason = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["patient", "id"]),
+            models.Index(fields=["actor", "id"]),
+            models.Index(fields=["at"]),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.action} by {self.actor_username or 'system'}"
+
+    def canonical(self) -> bytes:
+        """The exact bytes the hash covers: every recorded field and the previous event's hash."""
+        content = {
+            "at": self.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "entered_at": self.entered_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "role": self.role,
+            "action": self.action,
+            "patient_id": self.patient_id,
+            "subject_type": self.subject_type,
+            "subject_id": self.subject_id,
+            "before": self.before,
+            "after": self.after,
+            "rules": list(self.rules),
+            "protocol_version": self.protocol_version,
+            "reason": self.reason,
+            "prev_hash": self.prev_hash,
+        }
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()

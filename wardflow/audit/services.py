@@ -1,0 +1,67 @@
+"""Writing the audit trail (D1, D2). Every decision records its event through `record_event`, inside the
+transaction of the change it records, so that either both are kept or neither is."""
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.utils import timezone
+
+from wardflow.protocol import PROTOCOL_VERSION
+
+from .models import GENESIS_HASH, AuditEvent
+
+# Key of the transaction-scoped advisory lock that serialises appends, so that the chain never forks: each event
+# reads the newest hash and inserts its own while no other append can do the same.
+AUDIT_CHAIN_LOCK_KEY = 0x57415244  # "WARD"
+
+SYSTEM_ROLE = "system"
+
+
+def _plain_json(value):
+    """Decimals, dates and UUIDs as strings: the same value is hashed as is stored (and read back) as JSON."""
+    return None if value is None else json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def record_event(
+    *,
+    actor,
+    action: str,
+    at: datetime | None = None,
+    patient=None,
+    subject=None,
+    before: dict | None = None,
+    after: dict | None = None,
+    rules: Iterable[str] = (),
+    reason: str = "",
+    protocol_version: str = PROTOCOL_VERSION,
+) -> AuditEvent:
+    """Append one event to the chain. `actor` is a staff user, or None for the system itself (scheduler, CLI)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_event must run inside the transaction of the change it records (D1)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
+    previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    now = timezone.now()
+    event = AuditEvent(
+        at=at or now,
+        entered_at=now,
+        actor=actor,
+        actor_username=actor.username if actor else "",
+        role=(actor.role if actor else None) or SYSTEM_ROLE,
+        action=action,
+        patient=patient,
+        subject_type=subject._meta.label_lower if subject is not None else "",
+        subject_id=str(subject.pk) if subject is not None else "",
+        before=_plain_json(before),
+        after=_plain_json(after),
+        rules=sorted(set(rules)),
+        protocol_version=protocol_version,
+        reason=reason,
+        prev_hash=previous or GENESIS_HASH,
+    )
+    event.hash = event.compute_hash()
+    event.save(force_insert=True)
+    return event

@@ -1,0 +1,90 @@
+"""Patient record changes. Each is one transaction with its audit event (D1)."""
+
+from django.db import transaction
+from django.forms.models import model_to_dict
+
+from wardflow.audit.services import record_event
+from wardflow.errors import InvalidInput
+from wardflow.staff.models import WARD_SCOPED_ROLES
+
+from .models import Patient
+
+# The clinical flags and notes that may change after registration (api.md: PATCH for the flags).
+FLAG_FIELDS = (
+    "active_infection",
+    "oral_antispasmodics",
+    "renal_impairment",
+    "sci_t6_or_above",
+    "communication_difficulties",
+    "history_of_withdrawal",
+    "psychiatric_or_brain_disorder",
+    "seizure_disorder",
+    "autonomic_dysreflexia_history",
+    "weight_kg",
+)
+
+# Which rule each flag feeds, cited on the audit event of its change.
+FLAG_RULES = {
+    "active_infection": "P1",
+    "oral_antispasmodics": "P3",
+    "sci_t6_or_above": "P4",
+    "communication_difficulties": "P4",
+    "history_of_withdrawal": "P4",
+    "renal_impairment": "P5",
+    "psychiatric_or_brain_disorder": "P5",
+    "seizure_disorder": "P5",
+    "autonomic_dysreflexia_history": "P5",
+}
+
+
+def patient_snapshot(patient: Patient) -> dict:
+    data = model_to_dict(patient, exclude=["id"])
+    data["ward"] = patient.ward.code
+    return data
+
+
+def _ensure_on_own_ward(actor, ward) -> None:
+    if actor.role in WARD_SCOPED_ROLES and ward.pk not in actor.ward_ids:
+        raise InvalidInput({"ward": [f"You are not assigned to ward {ward.code}; choose one of your wards."]})
+
+
+@transaction.atomic
+def register_patient(*, actor, ward, **fields) -> Patient:
+    _ensure_on_own_ward(actor, ward)
+    patient = Patient.objects.create(ward=ward, **fields)
+    record_event(
+        actor=actor,
+        action="patient.registered",
+        patient=patient,
+        subject=patient,
+        after=patient_snapshot(patient),
+        rules=sorted({FLAG_RULES[f] for f in FLAG_RULES if fields.get(f)}),
+    )
+    return patient
+
+
+@transaction.atomic
+def update_patient_flags(*, actor, patient: Patient, changes: dict, reason: str = "") -> Patient:
+    """Chart a change of flags (e.g. an infection found or resolved, P1). Unchanged values write nothing."""
+    unknown = set(changes) - set(FLAG_FIELDS)
+    if unknown:
+        raise InvalidInput({field: ["This field cannot be changed here."] for field in sorted(unknown)})
+    patient = Patient.objects.select_for_update().select_related("ward").get(pk=patient.pk)
+    changed = {field: value for field, value in changes.items() if getattr(patient, field) != value}
+    if not changed:
+        return patient
+    before = {field: getattr(patient, field) for field in changed}
+    for field, value in changed.items():
+        setattr(patient, field, value)
+    patient.save(update_fields=list(changed))
+    record_event(
+        actor=actor,
+        action="patient.flags_changed",
+        patient=patient,
+        subject=patient,
+        before=before,
+        after=changed,
+        rules=sorted({FLAG_RULES[f] for f in changed if f in FLAG_RULES}),
+        reason=reason,
+    )
+    return patient

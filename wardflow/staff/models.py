@@ -1,0 +1,49 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.functional import cached_property
+
+
+class Role(models.TextChoices):
+    """Roles are Django groups of the same name (created by migration, with their permissions)."""
+
+    NURSE = "nurse", "Nurse"
+    NEUROLOGIST = "neurologist", "Neurologist"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+# Roles whose view of patients is limited to the wards they are assigned to (api.md conventions).
+WARD_SCOPED_ROLES = frozenset({Role.NURSE, Role.NEUROLOGIST})
+
+
+class Ward(models.Model):
+    code = models.CharField(
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", "Use letters, digits, '-' and '_' only.")],
+    )
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
+class User(AbstractUser):
+    """A member of staff. Exactly one role (group); nurses and neurologists work on assigned wards."""
+
+    wards = models.ManyToManyField(Ward, blank=True, related_name="staff")
+
+    @cached_property
+    def role(self) -> Role | None:
+        names = [g.name for g in self.groups.all() if g.name in Role.values]
+        return Role(names[0]) if len(names) == 1 else None
+
+    @cached_property
+    def ward_ids(self) -> frozenset[int]:
+        return frozenset(self.wards.values_list("id", flat=True))
+
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
