@@ -1,4 +1,5 @@
 import itertools
+from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group
@@ -7,6 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from wardflow.audit.models import AuditEvent
+from wardflow.patients.models import Patient
 from wardflow.staff.models import Role, User, Ward
 
 _usernames = itertools.count(1)
@@ -76,3 +78,17 @@ def allow_audit_flush(transactional_db):
     yield
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")
+
+
+@pytest.fixture
+def make_patient(db):
+    def make(ward: Ward, mrn: str, **fields) -> Patient:
+        defaults = {
+            "given_name": "Test",
+            "family_name": f"Patient {mrn}",
+            "date_of_birth": date(1980, 1, 1),
+            "spasticity_origin": "spinal",
+        }
+        return Patient.objects.create(ward=ward, mrn=mrn, **{**defaults, **fields})
+
+    return make

@@ -3,7 +3,6 @@
 import csv
 import io
 import threading
-from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,7 +11,6 @@ from django.db import DatabaseError, connection, connections, transaction
 from wardflow.audit.models import GENESIS_HASH, AuditEvent
 from wardflow.audit.selectors import verify_chain
 from wardflow.audit.services import record_event
-from wardflow.patients.models import Patient
 from wardflow.staff.models import Role
 
 
@@ -22,22 +20,13 @@ def append(n: int, actor=None, **kwargs):
 
 
 @pytest.fixture
-def patient_here(ward):
-    return Patient.objects.create(
-        mrn="A1", given_name="A", family_name="A", date_of_birth=date(1980, 1, 1), ward=ward, spasticity_origin="spinal"
-    )
+def patient_here(make_patient, ward):
+    return make_patient(ward, "A1")
 
 
 @pytest.fixture
-def patient_there(other_ward):
-    return Patient.objects.create(
-        mrn="B1",
-        given_name="B",
-        family_name="B",
-        date_of_birth=date(1980, 1, 1),
-        ward=other_ward,
-        spasticity_origin="spinal",
-    )
+def patient_there(make_patient, other_ward):
+    return make_patient(other_ward, "B1")
 
 
 @pytest.mark.django_db

@@ -24,27 +24,13 @@ def patient_body(**overrides):
 
 
 @pytest.fixture
-def patient(ward):
-    return Patient.objects.create(
-        mrn="MRN-7",
-        given_name="Grace",
-        family_name="Hopper",
-        date_of_birth=date(1980, 1, 1),
-        ward=ward,
-        spasticity_origin="cerebral",
-    )
+def patient(make_patient, ward):
+    return make_patient(ward, "MRN-7", spasticity_origin="cerebral")
 
 
 @pytest.fixture
-def elsewhere(other_ward):
-    return Patient.objects.create(
-        mrn="MRN-8",
-        given_name="Alan",
-        family_name="Turing",
-        date_of_birth=date(1970, 6, 23),
-        ward=other_ward,
-        spasticity_origin="spinal",
-    )
+def elsewhere(make_patient, other_ward):
+    return make_patient(other_ward, "MRN-8")
 
 
 @time_machine.travel("2026-11-26 10:00:00+00:00", tick=False)
