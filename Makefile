@@ -15,7 +15,8 @@ $(INSTALLED): pyproject.toml
 
 ## Start web (http://127.0.0.1:8000), Celery worker and beat in the foreground; Ctrl-C stops everything.
 run: $(INSTALLED)
-	DEBUG=1 $(WITH_SERVICES) $(PY) -m wardflow.devserver
+	DEBUG=1 ALERT_EMAIL_ENABLED=1 EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
+		$(WITH_SERVICES) $(PY) -m wardflow.devserver
 
 ## Run the whole test suite (lint and migration checks included).
 test: $(INSTALLED) lint

@@ -35,5 +35,9 @@ class InvalidInput(DomainError):
         self.errors = errors
 
 
+class RoleNotAllowed(DomainError):
+    """The caller's role may not do this to this record (HTTP 403), e.g. a nurse acknowledging an urgent alert."""
+
+
 class SignatureRejected(DomainError):
     """An electronic signature (re-entered password) that does not match (HTTP 403)."""

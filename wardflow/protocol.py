@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 PROTOCOL_VERSION = "2026.1"
@@ -31,6 +31,9 @@ class Policy:
 
     adult_age_years: int = 18  # age bands: pediatric under this age at the time of the decision
     caution_age_years: int = 65  # P5: age at which the older-patient caution is shown
+    # A1/A2: an alert still unacknowledged this long after it was raised is escalated to the ward's neurologists.
+    escalate_warning_after_minutes: int = 30
+    escalate_urgent_after_minutes: int = 10
 
     def with_overrides(self, overrides: dict) -> Policy:
         unknown = set(overrides) - {f.name for f in dataclasses.fields(self)}
@@ -40,6 +43,26 @@ class Policy:
 
 
 DEFAULT_POLICY = Policy()
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    URGENT = "urgent"
+
+
+def escalation_delay(severity: Severity, policy: Policy = DEFAULT_POLICY) -> timedelta | None:
+    """A1: how long an alert may stay unacknowledged before escalation; info alerts never escalate."""
+    minutes = {
+        Severity.WARNING: policy.escalate_warning_after_minutes,
+        Severity.URGENT: policy.escalate_urgent_after_minutes,
+    }.get(severity)
+    return None if minutes is None else timedelta(minutes=minutes)
+
+
+def may_acknowledge(severity: Severity, role: str) -> bool:
+    """A2: urgent alerts need a neurologist's acknowledgement; others, anyone they are addressed to."""
+    return role == "neurologist" if severity == Severity.URGENT else role in {"nurse", "neurologist"}
 
 
 def age_years(date_of_birth: date, on: date) -> int:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "wardflow.patients",
     "wardflow.audit",
     "wardflow.ops",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -176,12 +177,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "scheduler-heartbeat": {"task": "wardflow.ops.tasks.beat_heartbeat", "schedule": 30.0},
     "purge-idempotency-keys": {"task": "wardflow.ops.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    "dispatch-due-checks": {"task": "alerts.tasks.dispatch_due_checks", "schedule": 30.0},
+    "send-alert-emails": {"task": "alerts.tasks.send_alert_emails", "schedule": 60.0},
 }
 # /healthz fails when the beat heartbeat is older than this.
 BEAT_MAX_SILENCE_SECONDS = int(os.environ.get("BEAT_MAX_SILENCE_SECONDS", "120"))
 # Idempotency-Key records are kept at least this long (api.md conventions).
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "48"))
 
+# Alert e-mail to the target staff (the in-app inbox always has the alert). `make run` uses the console backend.
+ALERT_EMAIL_ENABLED = env_bool("ALERT_EMAIL_ENABLED")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

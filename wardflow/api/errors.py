@@ -4,12 +4,20 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from wardflow.errors import DomainError, InvalidInput, OutsideAllowedBand, SignatureRejected, WorkflowConflict
+from wardflow.errors import (
+    DomainError,
+    InvalidInput,
+    OutsideAllowedBand,
+    RoleNotAllowed,
+    SignatureRejected,
+    WorkflowConflict,
+)
 
 STATUS_BY_ERROR = {
     WorkflowConflict: status.HTTP_409_CONFLICT,
     OutsideAllowedBand: status.HTTP_422_UNPROCESSABLE_ENTITY,
     SignatureRejected: status.HTTP_403_FORBIDDEN,
+    RoleNotAllowed: status.HTTP_403_FORBIDDEN,
 }
 
 

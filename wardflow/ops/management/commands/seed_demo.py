@@ -35,7 +35,7 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(12)
             wards = [ward.code] if role != Role.ADMINISTRATOR else []
             add_staff(actor=None, username=username, role=role, password=password, ward_codes=wards,
-                      first_name=first, last_name=last)  # fmt: skip
+                      first_name=first, last_name=last, email=f"{username}@demo.wardflow.invalid")  # fmt: skip
             lines.append(f"  {role.value:<14} username {username:<12} password {password}\n")
         credentials_file.parent.mkdir(parents=True, exist_ok=True)
         credentials_file.write_text("".join(lines))

@@ -17,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--ward", action="append", default=[], metavar="CODE", help="repeat for several wards")
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
+        parser.add_argument("--email", default="", help="where alert e-mails go (optional)")
 
     def handle(self, *args, **options):
         on_terminal = sys.stdin.isatty()
@@ -32,6 +33,7 @@ class Command(BaseCommand):
                 ward_codes=options["ward"],
                 first_name=options["first_name"],
                 last_name=options["last_name"],
+                email=options["email"],
             )
         except InvalidInput as exc:
             raise CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items())) from exc
