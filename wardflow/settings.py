@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "wardflow.audit",
     "wardflow.ops",
     "alerts",
+    "screening",
 ]
 
 MIDDLEWARE = [

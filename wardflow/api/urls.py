@@ -1,6 +1,7 @@
 from django.urls import path
 
 from alerts.api import AlertAcknowledgeView, AlertListView
+from screening import api as screening
 from wardflow.audit.api import AuditEventListView, AuditVerifyView
 from wardflow.patients.api import PatientDetailView, PatientListCreateView
 from wardflow.staff.api import ObtainTokenView, WardListCreateView
@@ -10,6 +11,15 @@ urlpatterns = [
     path("wards/", WardListCreateView.as_view(), name="ward-list"),
     path("patients/", PatientListCreateView.as_view(), name="patient-list"),
     path("patients/<int:pk>/", PatientDetailView.as_view(), name="patient-detail"),
+    path("patients/<int:pk>/screening-trials/", screening.TrialOpenView.as_view(), name="trial-open"),
+    path("screening-trials/", screening.TrialListView.as_view(), name="trial-list"),
+    path("screening-trials/<int:pk>/", screening.TrialDetailView.as_view(), name="trial-detail"),
+    path("screening-trials/<int:pk>/doses/", screening.GiveDoseView.as_view(), name="trial-dose"),
+    path("screening-trials/<int:pk>/observations/", screening.ChartObservationView.as_view(), name="trial-observation"),
+    path("screening-trials/<int:pk>/suspend/", screening.SuspendTrialView.as_view(), name="trial-suspend"),
+    path("screening-trials/<int:pk>/resume/", screening.ResumeTrialView.as_view(), name="trial-resume"),
+    path("screening-trials/<int:pk>/cancel/", screening.CancelTrialView.as_view(), name="trial-cancel"),
+    path("test-doses/<int:pk>/assessment/", screening.AssessResponseView.as_view(), name="dose-assessment"),
     path("alerts/", AlertListView.as_view(), name="alert-list"),
     path("alerts/<int:pk>/acknowledge/", AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
     path("audit-events/", AuditEventListView.as_view(), name="audit-event-list"),

@@ -8,6 +8,7 @@ from wardflow.errors import InvalidInput
 from wardflow.staff.models import WARD_SCOPED_ROLES
 
 from .models import Patient
+from .signals import patient_flags_changed
 
 # The clinical flags and notes that may change after registration (api.md: PATCH for the flags).
 FLAG_FIELDS = (
@@ -87,4 +88,5 @@ def update_patient_flags(*, actor, patient: Patient, changes: dict, reason: str 
         rules=sorted({FLAG_RULES[f] for f in changed if f in FLAG_RULES}),
         reason=reason,
     )
+    patient_flags_changed.send(sender=Patient, actor=actor, patient=patient, changed=changed)
     return patient

@@ -1,0 +1,237 @@
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status
+from rest_framework.response import Response
+
+from wardflow import protocol
+from wardflow.api.views import WardflowAPIView
+from wardflow.patients.selectors import visible_patients
+from wardflow.staff.models import Role
+
+from . import selectors, services
+from .models import Assessment, Observation, TestDose
+
+CLINICAL_ROLES = frozenset({Role.NURSE, Role.NEUROLOGIST})
+NEUROLOGIST = frozenset({Role.NEUROLOGIST})
+DOSE = {"max_digits": 6, "decimal_places": 1}
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    assessed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Assessment
+        fields = ["id", "response", "duration_hours", "suggested_response", "suggestion_reason", "assessed_at",
+                  "assessed_by", "note"]  # fmt: skip
+
+
+class TestDoseSerializer(serializers.ModelSerializer):
+    observations_due = serializers.SerializerMethodField()
+    assessment = serializers.SerializerMethodField()
+    given_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TestDose
+        fields = ["id", "number", "dose_mcg", "volume_ml", "administered_at", "entered_at", "lot", "route",
+                  "injection_seconds", "resuscitation_ready", "given_by", "observations_due", "assessment"]  # fmt: skip
+
+    def get_observations_due(self, dose) -> list[str]:
+        return [t.isoformat() for t in services.observations_due(dose)]
+
+    @extend_schema_field(AssessmentSerializer(allow_null=True))
+    def get_assessment(self, dose) -> dict | None:
+        try:
+            return AssessmentSerializer(dose.assessment).data
+        except Assessment.DoesNotExist:
+            return None
+
+
+class SuggestionSerializer(serializers.Serializer):
+    response = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()
+
+
+class TrialSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    patient = serializers.IntegerField(source="patient_id")
+    state = serializers.CharField()
+    first_dose_mcg = serializers.DecimalField(**DOSE)
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField()
+    status_reason = serializers.CharField()
+    next_dose_number = serializers.SerializerMethodField()
+    next_dose_mcg = serializers.SerializerMethodField()
+    next_dose_due_at = serializers.SerializerMethodField()
+    doses = TestDoseSerializer(many=True)
+    suggestion = serializers.SerializerMethodField()
+    cautions = serializers.SerializerMethodField()
+
+    def get_next_dose_number(self, trial) -> int | None:
+        return selectors.next_dose(trial)[0]
+
+    def get_next_dose_mcg(self, trial) -> str | None:
+        mcg = selectors.next_dose(trial)[1]
+        return None if mcg is None else str(mcg)
+
+    def get_next_dose_due_at(self, trial) -> str | None:
+        due = selectors.next_dose(trial)[2]
+        return None if due is None else due.isoformat()
+
+    @extend_schema_field(SuggestionSerializer(allow_null=True))
+    def get_suggestion(self, trial) -> dict | None:
+        suggestion = selectors.current_suggestion(trial)
+        return None if suggestion is None else {"response": suggestion.response, "reason": suggestion.reason}
+
+    def get_cautions(self, trial) -> list[str]:
+        return trial.patient.cautions(timezone.localdate())
+
+
+class OpenTrialSerializer(serializers.Serializer):
+    first_dose_mcg = serializers.DecimalField(required=False, **DOSE)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class GiveDoseSerializer(serializers.Serializer):
+    administered_at = serializers.DateTimeField()
+    dose_mcg = serializers.DecimalField(**DOSE)
+    volume_ml = serializers.DecimalField(max_digits=5, decimal_places=2)
+    lot = serializers.CharField(max_length=60)
+    route = serializers.ChoiceField(choices=[r.value for r in protocol.Route])
+    injection_seconds = serializers.IntegerField(min_value=0)
+    resuscitation_ready = serializers.BooleanField()
+
+
+class ObservationSerializer(serializers.ModelSerializer):
+    sedation = serializers.ChoiceField(choices=[s.value for s in protocol.Sedation])
+    signs = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    charted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Observation
+        fields = ["id", "patient", "trial", "observed_at", "entered_at", "ashworth_mean", "penn_spasm_frequency",
+                  "heart_rate", "systolic_bp", "diastolic_bp", "respiratory_rate", "spo2", "temperature_c",
+                  "sedation", "signs", "charted_by"]  # fmt: skip
+        read_only_fields = ["id", "patient", "trial", "entered_at", "charted_by"]
+
+
+class AssessSerializer(serializers.Serializer):
+    response = serializers.ChoiceField(choices=[r.value for r in protocol.Response])
+    duration_hours = serializers.DecimalField(max_digits=4, decimal_places=1, min_value=0, required=False)
+    assessed_at = serializers.DateTimeField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+def _trial_response(trial, status_code=status.HTTP_200_OK):
+    return Response(TrialSerializer(selectors.trial_with_details(trial.pk)).data, status=status_code)
+
+
+class TrialOpenView(WardflowAPIView):
+    allowed_roles = {"POST": NEUROLOGIST}
+    serializer_class = OpenTrialSerializer
+
+    @extend_schema(request=OpenTrialSerializer, responses={201: TrialSerializer})
+    def post(self, request, pk):
+        patient = get_object_or_404(visible_patients(request.user), pk=pk)
+        serializer = OpenTrialSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        trial = services.open_trial(actor=request.user, patient=patient, **serializer.validated_data)
+        return _trial_response(trial, status.HTTP_201_CREATED)
+
+
+class TrialListView(mixins.ListModelMixin, WardflowAPIView):
+    """Trials on the caller's wards; `?state=awaiting_dose,observing` and `?ward=CODE` narrow the list."""
+
+    allowed_roles = {"GET": CLINICAL_ROLES}
+    serializer_class = TrialSerializer
+
+    def get_queryset(self):
+        trials = selectors.visible_trials(self.request.user)
+        if states := self.request.query_params.get("state"):
+            trials = trials.filter(state__in=states.split(","))
+        if ward := self.request.query_params.get("ward"):
+            trials = trials.filter(patient__ward__code=ward)
+        return trials
+
+    def get(self, request):
+        return self.list(request)
+
+
+class TrialDetailView(WardflowAPIView):
+    allowed_roles = {"GET": CLINICAL_ROLES}
+    serializer_class = TrialSerializer
+
+    def get(self, request, pk):
+        return Response(TrialSerializer(get_object_or_404(selectors.visible_trials(request.user), pk=pk)).data)
+
+
+class _TrialActView(WardflowAPIView):
+    def trial(self, request, pk):
+        return get_object_or_404(selectors.visible_trials(request.user), pk=pk)
+
+    @staticmethod
+    def validated(serializer_class, request):
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class GiveDoseView(_TrialActView):
+    allowed_roles = {"POST": CLINICAL_ROLES}
+    serializer_class = GiveDoseSerializer
+
+    @extend_schema(request=GiveDoseSerializer, responses={201: TestDoseSerializer})
+    def post(self, request, pk):
+        trial = self.trial(request, pk)
+        dose = services.give_test_dose(actor=request.user, trial=trial, **self.validated(GiveDoseSerializer, request))
+        return Response(TestDoseSerializer(dose).data, status=status.HTTP_201_CREATED)
+
+
+class ChartObservationView(_TrialActView):
+    allowed_roles = {"POST": CLINICAL_ROLES}
+    serializer_class = ObservationSerializer
+
+    @extend_schema(request=ObservationSerializer, responses={201: ObservationSerializer})
+    def post(self, request, pk):
+        trial = self.trial(request, pk)
+        observation = services.chart_observation(
+            actor=request.user, trial=trial, **self.validated(ObservationSerializer, request)
+        )
+        return Response(ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
+
+
+class AssessResponseView(_TrialActView):
+    allowed_roles = {"POST": NEUROLOGIST}
+    serializer_class = AssessSerializer
+
+    @extend_schema(request=AssessSerializer, responses={201: AssessmentSerializer})
+    def post(self, request, pk):
+        dose = get_object_or_404(TestDose.objects.filter(trial__in=selectors.visible_trials(request.user)), pk=pk)
+        assessment = services.assess_response(
+            actor=request.user, test_dose=dose, **self.validated(AssessSerializer, request)
+        )
+        return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
+
+
+def _reasoned_act(act):
+    class ReasonedActView(_TrialActView):
+        allowed_roles = {"POST": NEUROLOGIST}
+        serializer_class = ReasonSerializer
+
+        @extend_schema(request=ReasonSerializer, responses=TrialSerializer)
+        def post(self, request, pk):
+            trial = act(actor=request.user, trial=self.trial(request, pk), **self.validated(ReasonSerializer, request))
+            return _trial_response(trial)
+
+    ReasonedActView.__name__ = ReasonedActView.__qualname__ = f"{act.__name__.title().replace('_', '')}View"
+    return ReasonedActView
+
+
+SuspendTrialView = _reasoned_act(services.suspend_trial)
+ResumeTrialView = _reasoned_act(services.resume_trial)
+CancelTrialView = _reasoned_act(services.cancel_trial)

@@ -1,0 +1,20 @@
+"""Clinical times are when things happened; late entry is allowed, the future is not (protocol.md, top)."""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from wardflow.errors import InvalidInput
+from wardflow.protocol import FUTURE_TOLERANCE
+
+
+def ensure_not_future(field: str, value: datetime, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    if value > now + FUTURE_TOLERANCE:
+        raise InvalidInput(
+            {
+                field: [
+                    f"{value.isoformat()} is in the future; chart the time it actually happened (late entry is fine)."
+                ]
+            }
+        )
