@@ -15,6 +15,7 @@ from .models import Assessment, Observation, TestDose
 CLINICAL_ROLES = frozenset({Role.NURSE, Role.NEUROLOGIST})
 NEUROLOGIST = frozenset({Role.NEUROLOGIST})
 DOSE = {"max_digits": 6, "decimal_places": 1}
+TIME = serializers.DateTimeField()
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -36,8 +37,9 @@ class TestDoseSerializer(serializers.ModelSerializer):
         fields = ["id", "number", "dose_mcg", "volume_ml", "administered_at", "entered_at", "lot", "route",
                   "injection_seconds", "resuscitation_ready", "given_by", "observations_due", "assessment"]  # fmt: skip
 
+    @extend_schema_field(serializers.ListField(child=serializers.DateTimeField()))
     def get_observations_due(self, dose) -> list[str]:
-        return [t.isoformat() for t in services.observations_due(dose)]
+        return [TIME.to_representation(t) for t in services.observations_due(dose)]
 
     @extend_schema_field(AssessmentSerializer(allow_null=True))
     def get_assessment(self, dose) -> dict | None:
@@ -72,11 +74,12 @@ class TrialSerializer(serializers.Serializer):
 
     def get_next_dose_mcg(self, trial) -> str | None:
         mcg = selectors.next_dose(trial)[1]
-        return None if mcg is None else str(mcg)
+        return None if mcg is None else serializers.DecimalField(**DOSE).to_representation(mcg)
 
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_dose_due_at(self, trial) -> str | None:
         due = selectors.next_dose(trial)[2]
-        return None if due is None else due.isoformat()
+        return None if due is None else TIME.to_representation(due)
 
     @extend_schema_field(SuggestionSerializer(allow_null=True))
     def get_suggestion(self, trial) -> dict | None:

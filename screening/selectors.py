@@ -13,7 +13,12 @@ def _with_details(trials: QuerySet[ScreeningTrial]) -> QuerySet[ScreeningTrial]:
     return (
         trials.select_related("patient", "patient__ward")
         .prefetch_related(
-            Prefetch("doses", queryset=TestDose.objects.select_related("assessment").order_by("number")),
+            Prefetch(
+                "doses",
+                queryset=TestDose.objects.select_related("given_by", "assessment", "assessment__assessed_by").order_by(
+                    "number"
+                ),
+            ),
             Prefetch("observations", queryset=Observation.objects.order_by("observed_at", "id")),
         )
         .order_by("-opened_at", "-id")

@@ -126,7 +126,7 @@ def give_test_dose(
                 f"S3: test dose {number} may be given no earlier than 24 h after dose {number - 1}, "
                 f"from {timezone.localtime(earliest):%Y-%m-%d %H:%M}.",
                 rule="S3",
-                next_dose_due_at=earliest.isoformat(),
+                next_dose_due_at=earliest,
             )
     errors = {}
     if dose_mcg != expected:

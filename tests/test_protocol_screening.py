@@ -60,7 +60,11 @@ def test_ladder_is_50_75_100_mcg_with_volumes_of_the_50_mcg_per_ml_solution_s1()
 
 
 def test_pediatric_start_of_25_mcg_continues_75_100_s2():
-    assert [protocol.ladder_dose_mcg(n, Decimal("25")) for n in (1, 2, 3)] == [Decimal("25"), Decimal("75"), Decimal("100")]
+    assert [protocol.ladder_dose_mcg(n, Decimal("25")) for n in (1, 2, 3)] == [
+        Decimal("25"),
+        Decimal("75"),
+        Decimal("100"),
+    ]
     assert protocol.ladder_volume_ml(Decimal("25")) == Decimal("0.5")
 
 

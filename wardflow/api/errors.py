@@ -1,6 +1,8 @@
 """The one place where domain exceptions become the contract's status codes and bodies (api.md conventions)."""
 
-from rest_framework import status
+from datetime import datetime
+
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -22,6 +24,8 @@ STATUS_BY_ERROR = {
 
 
 def _jsonable(value):
+    if isinstance(value, datetime):
+        return serializers.DateTimeField().to_representation(value)
     return str(value) if not isinstance(value, str | int | bool | type(None) | list | dict) else value
 
 
