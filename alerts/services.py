@@ -140,6 +140,21 @@ def _alert_snapshot(alert: Alert) -> dict:
     }
 
 
+def _record_alert_event(alert: Alert, action: str, *, at: datetime, actor=None, before: str | None = None,
+                        after: dict | None = None, rules=("A2",)) -> None:  # fmt: skip
+    """A2: every step of an alert's life is audited."""
+    record_event(
+        actor=actor,
+        action=action,
+        at=at,
+        patient=alert.patient,
+        subject=alert,
+        before=None if before is None else {"state": before},
+        after=after or {"state": alert.state},
+        rules=[alert.rule, *rules],
+    )
+
+
 def _ward_staff(ward_id: int, role: Role):
     return User.objects.filter(wards=ward_id, groups__name=role, is_active=True).exclude(email="")
 
@@ -199,15 +214,7 @@ def raise_alert(
         subject_id=subject_id,
         source_check=source_check,
     )
-    record_event(
-        actor=None,
-        action="alert.raised",
-        at=now,
-        patient=patient,
-        subject=alert,
-        after=_alert_snapshot(alert),
-        rules=[rule, "A2"],
-    )
+    _record_alert_event(alert, "alert.raised", at=now, after=_alert_snapshot(alert))
     delay = protocol.escalation_delay(protocol.Severity(severity), current_policy())
     if delay is not None:
         schedule_check(ESCALATE, due_at=now + delay, patient=patient, subject=alert)
@@ -223,16 +230,8 @@ def _escalate_if_unacknowledged(check: DueCheck, now: datetime) -> None:
     alert.state = Alert.State.ESCALATED
     alert.escalated_at = now
     alert.save(update_fields=["state", "escalated_at"])
-    record_event(
-        actor=None,
-        action="alert.escalated",
-        at=now,
-        patient=alert.patient,
-        subject=alert,
-        before={"state": Alert.State.OPEN},
-        after={"state": Alert.State.ESCALATED, "to": Role.NEUROLOGIST},
-        rules=[alert.rule, "A1", "A2"],
-    )
+    _record_alert_event(alert, "alert.escalated", at=now, before=Alert.State.OPEN,
+                        after={"state": alert.state, "to": Role.NEUROLOGIST}, rules=("A1", "A2"))  # fmt: skip
     _queue_emails(alert, _ward_staff(alert.ward_id, Role.NEUROLOGIST), "escalated", now)
 
 
@@ -250,16 +249,7 @@ def acknowledge_alert(*, actor, alert: Alert) -> Alert:
     alert.acknowledged_at = now
     alert.save(update_fields=["state", "acknowledged_by", "acknowledged_at"])
     cancel_checks(subject=alert, kinds=[ESCALATE])
-    record_event(
-        actor=actor,
-        action="alert.acknowledged",
-        at=now,
-        patient=alert.patient,
-        subject=alert,
-        before={"state": before},
-        after={"state": alert.state},
-        rules=[alert.rule, "A2"],
-    )
+    _record_alert_event(alert, "alert.acknowledged", at=now, actor=actor, before=before)
     return alert
 
 
@@ -282,16 +272,7 @@ def resolve_alerts(*, subject, kinds: Iterable[str] | None = None, actor=None, a
         alert.resolved_at = now
         alert.save(update_fields=["state", "resolved_at"])
         cancel_checks(subject=alert, kinds=[ESCALATE])
-        record_event(
-            actor=actor,
-            action="alert.resolved",
-            at=now,
-            patient=alert.patient,
-            subject=alert,
-            before={"state": before},
-            after={"state": alert.state},
-            rules=[alert.rule, "A2"],
-        )
+        _record_alert_event(alert, "alert.resolved", at=now, actor=actor, before=before)
         resolved += 1
     return resolved
 
@@ -338,13 +319,6 @@ def _send_one(email: AlertEmail, now: datetime) -> int:
     email.state = AlertEmail.State.SENT
     email.sent_at = now
     email.save(update_fields=["attempts", "state", "sent_at"])
-    record_event(
-        actor=None,
-        action="alert.delivered",
-        at=now,
-        patient=alert.patient,
-        subject=alert,
-        after={"channel": "email", "to": email.recipient.username, "reason": email.reason},
-        rules=["A2"],
-    )
+    _record_alert_event(alert, "alert.delivered", at=now,
+                        after={"channel": "email", "to": email.recipient.username, "reason": email.reason})  # fmt: skip
     return 1

@@ -88,10 +88,6 @@ def open_trial(*, actor, patient, first_dose_mcg: Decimal | None = None, reason:
     return trial
 
 
-def next_dose_number(trial: ScreeningTrial, doses: list[TestDose]) -> int | None:
-    return len(doses) + 1 if trial.state == TrialState.AWAITING_DOSE and len(doses) < protocol.MAX_TEST_DOSES else None
-
-
 @transaction.atomic
 def give_test_dose(
     *,
@@ -395,66 +391,53 @@ def assess_response(
     return assessment
 
 
-@transaction.atomic
-def suspend_trial(*, actor, trial: ScreeningTrial, reason: str, rule: str = "S10") -> ScreeningTrial:
-    trial = _locked(trial)
+def _change_trial_state(*, actor, trial: ScreeningTrial, transition: str, action: str, reason: str, rules: list[str],
+                        conflict) -> ScreeningTrial:  # fmt: skip
+    """A neurologist's reasoned state change (suspend, resume, cancel): transition, reason, audit event."""
+    if not reason.strip():
+        raise InvalidInput({"reason": ["Give the reason for this change to the trial."]})
     before = trial.state
     try:
-        trial.suspend()
+        getattr(trial, transition)()
     except TransitionNotAllowed as exc:
-        raise _closed_conflict(trial) from exc
+        raise conflict(trial) from exc
     trial.status_reason = reason
+    if trial.state == TrialState.CANCELLED:
+        trial.closed_at = timezone.now()
     trial.save()
-    record_event(actor=actor, action="screening.suspended", patient=trial.patient, subject=trial,
-                 before={"state": before}, after={"state": trial.state}, rules=[rule], reason=reason)  # fmt: skip
+    record_event(actor=actor, action=action, patient=trial.patient, subject=trial, before={"state": before},
+                 after={"state": trial.state}, rules=rules, reason=reason)  # fmt: skip
     return trial
+
+
+@transaction.atomic
+def suspend_trial(*, actor, trial: ScreeningTrial, reason: str, rule: str = "S10") -> ScreeningTrial:
+    """S10 (or P1): hold the trial pending neurologist review."""
+    return _change_trial_state(actor=actor, trial=_locked(trial), transition="suspend", action="screening.suspended",
+                               reason=reason, rules=[rule], conflict=_closed_conflict)  # fmt: skip
+
+
+def _not_suspended(trial: ScreeningTrial) -> WorkflowConflict:
+    return WorkflowConflict(f"Only a suspended trial can be resumed (it is {trial.state}).", rule="S10")
 
 
 @transaction.atomic
 def resume_trial(*, actor, trial: ScreeningTrial, reason: str) -> ScreeningTrial:
-    """A neurologist resumes a suspended trial after review, with a reason."""
+    """A neurologist resumes a suspended trial after review; never while an infection is charted (P1)."""
     trial = _locked(trial)
-    if not reason.strip():
-        raise InvalidInput({"reason": ["Give the reason for resuming the trial."]})
     if trial.state == TrialState.SUSPENDED and trial.patient.active_infection:
         raise WorkflowConflict("P1: chart the active infection resolved before screening resumes.", rule="P1")
-    try:
-        trial.resume()
-    except TransitionNotAllowed as exc:
-        raise WorkflowConflict(f"Only a suspended trial can be resumed (it is {trial.state}).", rule="S10") from exc
-    trial.status_reason = reason
-    trial.save()
-    record_event(
-        actor=actor,
-        action="screening.resumed",
-        patient=trial.patient,
-        subject=trial,
-        before={"state": TrialState.SUSPENDED},
-        after={"state": trial.state},
-        rules=["S10"],
-        reason=reason,
-    )
-    return trial
+    return _change_trial_state(actor=actor, trial=trial, transition="resume", action="screening.resumed",
+                               reason=reason, rules=["S10"], conflict=_not_suspended)  # fmt: skip
 
 
 @transaction.atomic
 def cancel_trial(*, actor, trial: ScreeningTrial, reason: str) -> ScreeningTrial:
-    trial = _locked(trial)
-    if not reason.strip():
-        raise InvalidInput({"reason": ["Give the reason for cancelling the trial."]})
-    before = trial.state
-    try:
-        trial.cancel()
-    except TransitionNotAllowed as exc:
-        raise _closed_conflict(trial) from exc
-    trial.status_reason = reason
-    trial.closed_at = timezone.now()
-    trial.save()
+    trial = _change_trial_state(actor=actor, trial=_locked(trial), transition="cancel", action="screening.cancelled",
+                                reason=reason, rules=["S1"], conflict=_closed_conflict)  # fmt: skip
     alerts.cancel_checks(subject=trial)
     for dose in trial.doses.all():
         alerts.cancel_checks(subject=dose)
-    record_event(actor=actor, action="screening.cancelled", patient=trial.patient, subject=trial,
-                 before={"state": before}, after={"state": trial.state}, rules=["S1"], reason=reason)  # fmt: skip
     return trial
 
 

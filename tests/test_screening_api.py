@@ -602,3 +602,23 @@ def test_trial_state_cannot_be_set_around_the_state_machine(clock, ward_team, op
         trial.conclude_dose("candidate")  # only from observing (S9)
     trial.refresh_from_db()
     assert trial.state == "awaiting_dose"
+
+
+def test_cancelling_a_trial_needs_a_reason_and_closes_its_due_checks(clock, ward_team, open_trial_id):
+    nurse, neuro = ward_team
+    give(nurse, open_trial_id, hours(0))
+    no_reason = neuro.post(f"/api/v1/screening-trials/{open_trial_id}/cancel/", {"reason": " "}, format="json")
+    assert no_reason.status_code == 400
+    cancelled = neuro.post(f"/api/v1/screening-trials/{open_trial_id}/cancel/", {"reason": "family withdrew consent"},
+                           format="json")  # fmt: skip
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    assert not DueCheck.objects.filter(state="pending").exists()
+    assert AuditEvent.objects.get(action="screening.cancelled").reason == "family withdrew consent"
+    dispatch_due_checks(now=hours(9))
+    assert not Alert.objects.exists()
+
+
+def test_only_a_suspended_trial_can_be_resumed(ward_team, open_trial_id):
+    response = ward_team[1].post(f"/api/v1/screening-trials/{open_trial_id}/resume/", {"reason": "x"}, format="json")
+    assert response.status_code == 409
+    assert response.json()["rule"] == "S10"
