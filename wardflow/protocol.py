@@ -40,6 +40,14 @@ class Policy:
     observation_early_minutes: int = 30  # A1: an observation this early still counts for its due time
     positive_ashworth_drop: Decimal = Decimal("1.0")  # S7
     positive_penn_drop: Decimal = Decimal("1")  # S7
+    default_alarm_volume_ml: Decimal = Decimal("2")  # R1: low-reservoir alarm (some services use 4 mL)
+    refill_buffer_days: int = 3  # R2: refill falls due this many days before the alarm
+    refill_reminder_days: tuple[int, ...] = (14, 7, 3, 1)  # R3: reminders before the due date
+    high_risk_first_reminder_days: int = 21  # R4: earlier first reminder for high withdrawal risk (P4)
+    residual_discrepancy_ml: Decimal = Decimal("2")  # R5: expected vs found residual beyond this: advisory
+    titration_spacing_hours: int = 24  # T3
+    sudden_increase_count: int = 3  # T10: approved increases within the window, in maintenance
+    sudden_increase_window_days: int = 7  # T10
 
     def with_overrides(self, overrides: dict) -> Policy:
         unknown = set(overrides) - {f.name for f in dataclasses.fields(self)}
@@ -306,3 +314,244 @@ def state_after_assessment(dose_number: int, response: Response) -> TrialState:
 def stops_trial(signs: frozenset[str] | set[str]) -> bool:
     """S10: a serious adverse event suspends the trial pending neurologist review."""
     return bool(SERIOUS_ADVERSE_SIGNS & set(signs))
+
+
+# --- Implant, titration and pump programs (T1-T12) --------------------------------------------------------------
+
+COMMERCIAL_CONCENTRATIONS_MCG_PER_ML = (Decimal("50"), Decimal("500"), Decimal("2000"))  # T2
+LIMITED_EXPERIENCE_ABOVE_MCG = Decimal("1000")  # T8
+HOURS_PER_DAY = Decimal("24")
+MINUTES_PER_DAY = 24 * 60
+
+
+class DoseChangeKind(StrEnum):
+    INITIAL = "initial"
+    TITRATION = "titration"
+    REFILL_ADJUSTMENT = "refill_adjustment"
+    ADVERSE_EFFECT_REDUCTION = "adverse_effect_reduction"
+    DISCONTINUATION = "discontinuation"
+
+
+class Phase(StrEnum):
+    TITRATION = "titration"
+    MAINTENANCE = "maintenance"
+
+
+def initial_daily_dose(positive_test_dose_mcg: Decimal, response_hours: Decimal) -> Decimal:
+    """T1: twice the positive test dose if its effect lasted <= 8 h, the same dose if it lasted longer."""
+    return positive_test_dose_mcg * 2 if response_hours <= 8 else positive_test_dose_mcg
+
+
+def needs_dilution_record(concentration_mcg_per_ml: Decimal) -> bool:
+    """T2: only 50, 500 and 2000 mcg/mL are commercial; any other strength is a recorded dilution."""
+    return concentration_mcg_per_ml not in COMMERCIAL_CONCENTRATIONS_MCG_PER_ML
+
+
+def rate_ml_per_day(daily_dose_mcg: Decimal, concentration_mcg_per_ml: Decimal) -> Decimal:
+    """T2: infusion rate = daily dose / concentration (exact; round only for display)."""
+    return daily_dose_mcg / concentration_mcg_per_ml
+
+
+@dataclass(frozen=True)
+class Band:
+    """Allowed percent change of the active daily dose; negative numbers are reductions."""
+
+    min_percent: Decimal
+    max_percent: Decimal
+    rule: str
+
+
+def allowed_band(kind: DoseChangeKind, origin: SpasticityOrigin, band: AgeBand) -> Band | None:
+    """T3 titration, T5 refill adjustment, T6 adverse-effect reduction; None where no band applies."""
+    if kind == DoseChangeKind.TITRATION:
+        if band == AgeBand.ADULT and origin == SpasticityOrigin.SPINAL:
+            return Band(Decimal("10"), Decimal("30"), "T3")
+        return Band(Decimal("5"), Decimal("15"), "T3")  # adult cerebral, and pediatric of either origin
+    if kind == DoseChangeKind.REFILL_ADJUSTMENT:
+        if origin == SpasticityOrigin.SPINAL:
+            return Band(Decimal("10"), Decimal("40"), "T5")
+        return Band(Decimal("5"), Decimal("20"), "T5")
+    if kind == DoseChangeKind.ADVERSE_EFFECT_REDUCTION:
+        return Band(Decimal("-20"), Decimal("-10"), "T6")
+    return None
+
+
+def percent_change(active_mcg: Decimal, new_mcg: Decimal) -> Decimal:
+    """T3: percent of the active daily dose."""
+    return (new_mcg - active_mcg) / active_mcg * 100
+
+
+@dataclass(frozen=True)
+class BandCheck:
+    percent: Decimal
+    beyond_band: bool  # T4: refused unless a neurologist overrides with a reason
+    notices: tuple[str, ...]
+    allowed_max_mcg: Decimal
+
+
+def check_band(active_mcg: Decimal, new_mcg: Decimal, band: Band) -> BandCheck:
+    """T4 (and T5, T6): a step beyond the band's far end needs an override; a smaller one is allowed with a
+    notice. For reductions (T6) the far end is the largest reduction."""
+    percent = percent_change(active_mcg, new_mcg)
+    increase = band.max_percent > 0
+    far, near = (band.max_percent, band.min_percent) if increase else (band.min_percent, band.max_percent)
+    allowed_max = active_mcg * (100 + band.max_percent) / 100
+    beyond = percent > far if increase else percent < far
+    notices = []
+    if (increase and percent < near) or (not increase and percent > near):
+        notices.append(
+            f"{band.rule}: a change of {percent.quantize(Decimal('0.1'))} % is smaller than the usual "
+            f"{abs(near)} % step."
+        )
+    return BandCheck(percent=percent, beyond_band=beyond, notices=tuple(notices), allowed_max_mcg=allowed_max)
+
+
+@dataclass(frozen=True)
+class RangeFinding:
+    notices: tuple[str, ...]
+    warnings: tuple[str, ...]  # need acknowledgement at approval
+
+
+def maintenance_range(daily_mcg: Decimal, origin: SpasticityOrigin, age: int) -> RangeFinding:
+    """T8: usual and seen maintenance ranges by origin and age; beyond 1000 mcg/day, limited experience."""
+    if age < 12:
+        usual, seen, label = None, (Decimal("24"), Decimal("1199")), "children under 12 (average 274)"
+    elif origin == SpasticityOrigin.SPINAL:
+        usual, seen, label = (Decimal("300"), Decimal("800")), (Decimal("12"), Decimal("2003")), "spinal origin"
+    else:
+        usual, seen, label = (Decimal("90"), Decimal("703")), (Decimal("22"), Decimal("1400")), "cerebral origin"
+    notices, warnings = [], []
+    if not seen[0] <= daily_mcg <= seen[1]:
+        warnings.append(
+            f"T8: {daily_mcg} mcg/day is outside the {seen[0]}-{seen[1]} mcg/day ever reported for {label}."
+        )
+    elif usual and not usual[0] <= daily_mcg <= usual[1]:
+        notices.append(f"T8: {daily_mcg} mcg/day is outside the usual {usual[0]}-{usual[1]} mcg/day for {label}.")
+    if daily_mcg > LIMITED_EXPERIENCE_ABOVE_MCG:
+        warnings.append(f"T8: limited experience with maintenance doses above {LIMITED_EXPERIENCE_ABOVE_MCG} mcg/day.")
+    return RangeFinding(tuple(notices), tuple(warnings))
+
+
+def earliest_programming(previous_activated_at: datetime | None, proposed_at: datetime, is_increase: bool,
+                         policy: Policy = DEFAULT_POLICY) -> datetime:  # fmt: skip
+    """T3: an increase is programmed no earlier than 24 h after the previous change became active; T6: decreases
+    are never held back by that spacing."""
+    if is_increase and previous_activated_at is not None:
+        return previous_activated_at + timedelta(hours=policy.titration_spacing_hours)
+    return proposed_at
+
+
+def sudden_increase(beyond_band: bool, approved_increase_times: list[datetime], now: datetime,
+                    policy: Policy = DEFAULT_POLICY) -> bool:  # fmt: skip
+    """T10: a proposal beyond the band, or three approved increases within 7 days in maintenance, suggests a pump
+    or catheter problem (kink, dislodgement)."""
+    window = timedelta(days=policy.sudden_increase_window_days)
+    recent = [t for t in approved_increase_times if now - window <= t <= now]
+    return beyond_band or len(recent) >= policy.sudden_increase_count
+
+
+# T7: time-of-day segments. Each segment runs from its start to the next one's (the last to midnight) at a
+# percent of the base hourly rate; the base rate is whatever makes the day's segments deliver the daily total.
+
+
+@dataclass(frozen=True)
+class Segment:
+    start_minute: int  # minutes after midnight
+    percent: Decimal
+
+
+def flat_program() -> tuple[Segment, ...]:
+    return (Segment(0, Decimal("100")),)
+
+
+def validate_segments(segments: tuple[Segment, ...]) -> list[str]:
+    """T7: segments start at midnight, in increasing order of time, with positive percents."""
+    problems = []
+    if not segments or segments[0].start_minute != 0:
+        problems.append("T7: the first segment starts at 00:00.")
+    starts = [s.start_minute for s in segments]
+    if starts != sorted(set(starts)) or any(not 0 <= m < MINUTES_PER_DAY for m in starts):
+        problems.append("T7: segment start times must be different times of day, in increasing order.")
+    if any(s.percent <= 0 for s in segments):
+        problems.append("T7: every segment's percent must be above 0.")
+    return problems
+
+
+def segment_minutes(segments: tuple[Segment, ...]) -> list[int]:
+    ends = [s.start_minute for s in segments[1:]] + [MINUTES_PER_DAY]
+    return [end - s.start_minute for s, end in zip(segments, ends, strict=True)]
+
+
+def segment_rates_mcg_per_hour(daily_mcg: Decimal, segments: tuple[Segment, ...]) -> list[Decimal]:
+    """T7: the hourly rate of each segment, such that the day's segments deliver `daily_mcg` in total."""
+    weighted_hours = sum(
+        (s.percent / 100 * Decimal(m) / 60 for s, m in zip(segments, segment_minutes(segments), strict=True)),
+        Decimal(0),
+    )
+    base_rate = daily_mcg / weighted_hours
+    return [base_rate * s.percent / 100 for s in segments]
+
+
+def daily_total_mcg(segments: tuple[Segment, ...], rates_mcg_per_hour: list[Decimal]) -> Decimal:
+    """T7: what a day of the program delivers: the figure checked against T3-T6."""
+    return sum(
+        (r * Decimal(m) / 60 for r, m in zip(rates_mcg_per_hour, segment_minutes(segments), strict=True)), Decimal(0)
+    )
+
+
+# --- Reservoir and refills (R1-R5) ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgramPeriod:
+    """A program in force from `start` (until the next one starts) delivering `daily_mcg` per day."""
+
+    start: datetime
+    daily_mcg: Decimal
+
+
+def volume_at(moment: datetime, refilled_at: datetime, volume_after_refill_ml: Decimal,
+              concentration_mcg_per_ml: Decimal, programs: list[ProgramPeriod]) -> Decimal:  # fmt: skip
+    """R2: the reservoir estimate follows the program in force over time: each change alters the slope from the
+    moment it became active."""
+    used_mcg = Decimal(0)
+    ordered = sorted(programs, key=lambda p: p.start)
+    for period, following in zip(ordered, [*ordered[1:], None], strict=True):
+        start = max(period.start, refilled_at)
+        end = min(following.start if following else moment, moment)
+        if end > start:
+            used_mcg += period.daily_mcg * Decimal((end - start).total_seconds()) / Decimal(86400)
+    return volume_after_refill_ml - used_mcg / concentration_mcg_per_ml
+
+
+def days_to_alarm(
+    volume_ml: Decimal, alarm_ml: Decimal, concentration_mcg_per_ml: Decimal, daily_mcg: Decimal
+) -> Decimal:
+    """R2: (current volume - alarm volume) x concentration / daily dose."""
+    return (volume_ml - alarm_ml) * concentration_mcg_per_ml / daily_mcg
+
+
+def alarm_time(moment: datetime, volume_now_ml: Decimal, alarm_ml: Decimal, concentration_mcg_per_ml: Decimal,
+               daily_mcg: Decimal) -> datetime:  # fmt: skip
+    """R2: when the low-reservoir alarm volume is reached at the program now in force."""
+    days = days_to_alarm(volume_now_ml, alarm_ml, concentration_mcg_per_ml, daily_mcg)
+    return moment + timedelta(seconds=float(days * 86400))
+
+
+def refill_due(alarm_at: datetime, policy: Policy = DEFAULT_POLICY) -> datetime:
+    """R2: refill due date = alarm date - 3 days (policy buffer)."""
+    return alarm_at - timedelta(days=policy.refill_buffer_days)
+
+
+def refill_reminder_days(high_withdrawal_risk: bool, policy: Policy = DEFAULT_POLICY) -> tuple[int, ...]:
+    """R3/R4: days before the due date at which reminders fall; high withdrawal risk adds the 21-day one."""
+    days = set(policy.refill_reminder_days)
+    if high_withdrawal_risk:
+        days.add(policy.high_risk_first_reminder_days)
+    return tuple(sorted(days, reverse=True))
+
+
+def residual_discrepancy(expected_ml: Decimal, found_ml: Decimal, policy: Policy = DEFAULT_POLICY) -> Decimal | None:
+    """R5: the gap between the residual expected and the one found, when it is beyond the policy limit."""
+    gap = abs(found_ml - expected_ml)
+    return gap if gap > policy.residual_discrepancy_ml else None
