@@ -253,16 +253,19 @@ def acknowledge_alert(*, actor, alert: Alert) -> Alert:
     return alert
 
 
-def resolve_alerts(*, subject, kinds: Iterable[str] | None = None, actor=None, at: datetime | None = None) -> int:
-    """Close the alerts about a subject whose cause is gone (e.g. the overdue observation was charted)."""
+def resolve_alerts(*, subject=None, patient=None, kinds: Iterable[str] | None = None, actor=None,
+                   at: datetime | None = None) -> int:  # fmt: skip
+    """Close the alerts whose cause is gone (the overdue observation charted, the refill done): those about
+    `subject`, or of `kinds` for `patient`."""
+    if subject is None and (patient is None or kinds is None):
+        raise ValueError("resolve_alerts needs a subject, or a patient and the kinds to resolve")
     now = at or timezone.now()
-    subject_type, subject_id = _subject_key(subject)
-    alerts = (
-        Alert.objects.select_for_update()
-        .select_related("patient")
-        .filter(subject_type=subject_type, subject_id=subject_id)
-        .exclude(state=Alert.State.RESOLVED)
-    )
+    alerts = Alert.objects.select_for_update().select_related("patient").exclude(state=Alert.State.RESOLVED)
+    if subject is not None:
+        subject_type, subject_id = _subject_key(subject)
+        alerts = alerts.filter(subject_type=subject_type, subject_id=subject_id)
+    if patient is not None:
+        alerts = alerts.filter(patient=patient)
     if kinds is not None:
         alerts = alerts.filter(kind__in=list(kinds))
     resolved = 0

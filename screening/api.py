@@ -203,7 +203,7 @@ class ChartObservationView(_TrialActView):
     def post(self, request, pk):
         trial = self.trial(request, pk)
         observation = services.chart_observation(
-            actor=request.user, trial=trial, **self.validated(ObservationSerializer, request)
+            actor=request.user, patient=trial.patient, trial=trial, **self.validated(ObservationSerializer, request)
         )
         return Response(ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
 
@@ -238,3 +238,18 @@ def _reasoned_act(act):
 SuspendTrialView = _reasoned_act(services.suspend_trial)
 ResumeTrialView = _reasoned_act(services.resume_trial)
 CancelTrialView = _reasoned_act(services.cancel_trial)
+
+
+class PatientObservationView(WardflowAPIView):
+    """Observations outside a screening trial (implanted patients): W1/O1 signs raise urgent alerts."""
+
+    allowed_roles = {"POST": CLINICAL_ROLES}
+    serializer_class = ObservationSerializer
+
+    @extend_schema(request=ObservationSerializer, responses={201: ObservationSerializer})
+    def post(self, request, pk):
+        patient = get_object_or_404(visible_patients(request.user), pk=pk)
+        serializer = ObservationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        observation = services.chart_observation(actor=request.user, patient=patient, **serializer.validated_data)
+        return Response(ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)

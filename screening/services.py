@@ -205,20 +205,23 @@ def _validate_observation(observed_at: datetime, values: dict, signs: list[str])
 
 
 @transaction.atomic
-def chart_observation(*, actor, trial: ScreeningTrial, observed_at: datetime, signs=(), **values) -> Observation:
-    """S5 charting during a screening trial; W1/O1 signs raise urgent alerts, S10 signs suspend the trial."""
-    trial = _locked(trial)
+def chart_observation(*, actor, patient, trial: ScreeningTrial | None = None, observed_at: datetime, signs=(),
+                      **values) -> Observation:  # fmt: skip
+    """S5 charting, during a screening trial or for an implanted patient: W1/O1 signs raise urgent alerts, S10 signs
+    suspend an open trial."""
     signs = list(dict.fromkeys(signs))
+    before_state = None
+    if trial is not None:
+        trial = _locked(trial)
+        before_state = trial.state
     _validate_observation(observed_at, values, signs)
-    if trial.state not in (*OPEN_STATES, TrialState.SUSPENDED):
+    if trial is not None and trial.state not in (*OPEN_STATES, TrialState.SUSPENDED):
         raise _closed_conflict(trial)
-    patient = trial.patient
     observation = Observation.objects.create(
         patient=patient, trial=trial, observed_at=observed_at, signs=signs, charted_by=actor, **values
     )
     rules = ["S5"]
-    before_state = trial.state
-    if protocol.stops_trial(signs) and trial.state in OPEN_STATES:
+    if trial is not None and protocol.stops_trial(signs) and trial.state in OPEN_STATES:
         trial.suspend()
         trial.status_reason = "S10: serious adverse event charted: " + ", ".join(
             sorted(protocol.SERIOUS_ADVERSE_SIGNS & set(signs))
@@ -226,18 +229,15 @@ def chart_observation(*, actor, trial: ScreeningTrial, observed_at: datetime, si
         trial.save()
     rules += raise_sign_alerts(observation)
     _resolve_filled_slots(observation, actor)
+    state_changed = trial is not None and trial.state != before_state
     record_event(
         actor=actor,
         action="observation.charted",
         at=observed_at,
         patient=patient,
         subject=observation,
-        before={"trial_state": before_state} if trial.state != before_state else None,
-        after={
-            **values,
-            "signs": signs,
-            **({"trial_state": trial.state} if trial.state != before_state else {}),
-        },
+        before={"trial_state": before_state} if state_changed else None,
+        after={**values, "signs": signs, **({"trial_state": trial.state} if state_changed else {})},
         rules=rules,
     )
     return observation

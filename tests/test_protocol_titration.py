@@ -148,6 +148,10 @@ def test_reservoir_slope_changes_when_a_new_program_becomes_active_r2():
     assert protocol.volume_at(T0 + timedelta(days=3), T0, Decimal("20"), Decimal("500"), programs) == Decimal("19.2")
 
 
+def test_without_a_program_in_force_the_reservoir_keeps_its_fill():
+    assert protocol.volume_at(T0 + timedelta(days=3), T0, Decimal("20"), Decimal("500"), []) == Decimal("20")
+
+
 def test_days_to_alarm_and_refill_due_r2():
     days = protocol.days_to_alarm(Decimal("20"), Decimal("2"), Decimal("500"), Decimal("300"))
     assert days == Decimal("30")

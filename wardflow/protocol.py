@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -77,6 +77,11 @@ def escalation_delay(severity: Severity, policy: Policy = DEFAULT_POLICY) -> tim
 def may_acknowledge(severity: Severity, role: str) -> bool:
     """A2: urgent alerts need a neurologist's acknowledgement; others, anyone they are addressed to."""
     return role == "neurologist" if severity == Severity.URGENT else role in {"nurse", "neurologist"}
+
+
+def utc(moment: datetime) -> datetime:
+    """Clinical intervals are elapsed time: compute them in UTC, never on a local clock that jumps at DST."""
+    return moment.astimezone(UTC)
 
 
 def age_years(date_of_birth: date, on: date) -> int:
@@ -240,32 +245,32 @@ def ladder_volume_ml(dose_mcg: Decimal) -> Decimal:
 
 def earliest_next_test_dose(previous_given_at: datetime) -> datetime:
     """S3: the next test dose is due no earlier than 24 h after the previous one (no tolerance)."""
-    return previous_given_at + TEST_DOSE_SPACING
+    return utc(previous_given_at) + TEST_DOSE_SPACING
 
 
 def observation_schedule(given_at: datetime, policy: Policy = DEFAULT_POLICY) -> list[datetime]:
     """S5: when observations fall due after a test dose (policy: hourly, 1 to 8 h)."""
-    return [given_at + timedelta(hours=h) for h in policy.observation_hours]
+    return [utc(given_at) + timedelta(hours=h) for h in policy.observation_hours]
 
 
 def observation_overdue_at(due_at: datetime, policy: Policy = DEFAULT_POLICY) -> datetime:
     """A1: an observation not charted this long after it fell due is overdue."""
-    return due_at + timedelta(minutes=policy.observation_overdue_minutes)
+    return utc(due_at) + timedelta(minutes=policy.observation_overdue_minutes)
 
 
 def observation_fills_slot(observed_at: datetime, due_at: datetime, policy: Policy = DEFAULT_POLICY) -> bool:
     """A1: an observation charted from shortly before its due time counts for that time."""
-    return observed_at >= due_at - timedelta(minutes=policy.observation_early_minutes)
+    return observed_at >= utc(due_at) - timedelta(minutes=policy.observation_early_minutes)
 
 
 def may_be_assessed(given_at: datetime, observed_times: list[datetime]) -> bool:
     """S6: a response is assessed only once an observation at 4 h or later after the dose is charted."""
-    return any(t >= given_at + timedelta(hours=ASSESSMENT_WINDOW_HOURS[0]) for t in observed_times)
+    return any(t >= utc(given_at) + timedelta(hours=ASSESSMENT_WINDOW_HOURS[0]) for t in observed_times)
 
 
 def in_assessment_window(given_at: datetime, observed_at: datetime) -> bool:
     low, high = ASSESSMENT_WINDOW_HOURS
-    return given_at + timedelta(hours=low) <= observed_at <= given_at + timedelta(hours=high)
+    return utc(given_at) + timedelta(hours=low) <= observed_at <= utc(given_at) + timedelta(hours=high)
 
 
 @dataclass(frozen=True)
@@ -437,7 +442,7 @@ def earliest_programming(previous_activated_at: datetime | None, proposed_at: da
     """T3: an increase is programmed no earlier than 24 h after the previous change became active; T6: decreases
     are never held back by that spacing."""
     if is_increase and previous_activated_at is not None:
-        return previous_activated_at + timedelta(hours=policy.titration_spacing_hours)
+        return utc(previous_activated_at) + timedelta(hours=policy.titration_spacing_hours)
     return proposed_at
 
 
@@ -446,7 +451,7 @@ def sudden_increase(beyond_band: bool, approved_increase_times: list[datetime], 
     """T10: a proposal beyond the band, or three approved increases within 7 days in maintenance, suggests a pump
     or catheter problem (kink, dislodgement)."""
     window = timedelta(days=policy.sudden_increase_window_days)
-    recent = [t for t in approved_increase_times if now - window <= t <= now]
+    recent = [t for t in approved_increase_times if utc(now) - window <= t <= now]
     return beyond_band or len(recent) >= policy.sudden_increase_count
 
 
@@ -515,10 +520,11 @@ def volume_at(moment: datetime, refilled_at: datetime, volume_after_refill_ml: D
     """R2: the reservoir estimate follows the program in force over time: each change alters the slope from the
     moment it became active."""
     used_mcg = Decimal(0)
-    ordered = sorted(programs, key=lambda p: p.start)
-    for period, following in zip(ordered, [*ordered[1:], None], strict=True):
+    moment, refilled_at = utc(moment), utc(refilled_at)
+    ordered = sorted((ProgramPeriod(utc(p.start), p.daily_mcg) for p in programs), key=lambda p: p.start)
+    for i, period in enumerate(ordered):
         start = max(period.start, refilled_at)
-        end = min(following.start if following else moment, moment)
+        end = min(ordered[i + 1].start, moment) if i + 1 < len(ordered) else moment
         if end > start:
             used_mcg += period.daily_mcg * Decimal((end - start).total_seconds()) / Decimal(86400)
     return volume_after_refill_ml - used_mcg / concentration_mcg_per_ml
@@ -535,12 +541,12 @@ def alarm_time(moment: datetime, volume_now_ml: Decimal, alarm_ml: Decimal, conc
                daily_mcg: Decimal) -> datetime:  # fmt: skip
     """R2: when the low-reservoir alarm volume is reached at the program now in force."""
     days = days_to_alarm(volume_now_ml, alarm_ml, concentration_mcg_per_ml, daily_mcg)
-    return moment + timedelta(seconds=float(days * 86400))
+    return utc(moment) + timedelta(seconds=float(days * 86400))
 
 
 def refill_due(alarm_at: datetime, policy: Policy = DEFAULT_POLICY) -> datetime:
     """R2: refill due date = alarm date - 3 days (policy buffer)."""
-    return alarm_at - timedelta(days=policy.refill_buffer_days)
+    return utc(alarm_at) - timedelta(days=policy.refill_buffer_days)
 
 
 def refill_reminder_days(high_withdrawal_risk: bool, policy: Policy = DEFAULT_POLICY) -> tuple[int, ...]:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "wardflow.ops",
     "alerts",
     "screening",
+    "titration",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,7 @@ from django.urls import path
 
 from alerts.api import AlertAcknowledgeView, AlertListView
 from screening import api as screening
+from titration import api as titration
 from wardflow.audit.api import AuditEventListView, AuditVerifyView
 from wardflow.patients.api import PatientDetailView, PatientListCreateView
 from wardflow.staff.api import ObtainTokenView, WardListCreateView
@@ -20,6 +21,16 @@ urlpatterns = [
     path("screening-trials/<int:pk>/resume/", screening.ResumeTrialView.as_view(), name="trial-resume"),
     path("screening-trials/<int:pk>/cancel/", screening.CancelTrialView.as_view(), name="trial-cancel"),
     path("test-doses/<int:pk>/assessment/", screening.AssessResponseView.as_view(), name="dose-assessment"),
+    path("patients/<int:pk>/observations/", screening.PatientObservationView.as_view(), name="patient-observation"),
+    path("patients/<int:pk>/pumps/", titration.ImplantView.as_view(), name="pump-implant"),
+    path("pumps/", titration.RegistryView.as_view(), name="pump-registry"),
+    path("pumps/<int:pk>/", titration.PumpDetailView.as_view(), name="pump-detail"),
+    path("pumps/<int:pk>/dose-changes/", titration.ProposeDoseChangeView.as_view(), name="dose-change-propose"),
+    path("pumps/<int:pk>/refills/", titration.RefillView.as_view(), name="pump-refill"),
+    path("pumps/<int:pk>/phase/", titration.PhaseView.as_view(), name="pump-phase"),
+    path("dose-changes/<int:pk>/approve/", titration.ApproveView.as_view(), name="dose-change-approve"),
+    path("dose-changes/<int:pk>/reject/", titration.RejectView.as_view(), name="dose-change-reject"),
+    path("dose-changes/<int:pk>/programmed/", titration.ProgrammedView.as_view(), name="dose-change-programmed"),
     path("alerts/", AlertListView.as_view(), name="alert-list"),
     path("alerts/<int:pk>/acknowledge/", AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
     path("audit-events/", AuditEventListView.as_view(), name="audit-event-list"),

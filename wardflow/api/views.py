@@ -1,4 +1,7 @@
+from datetime import UTC
+
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -16,11 +19,17 @@ class WardflowAPIView(GenericAPIView):
     _idempotency_record = None
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method == "POST" and request.headers.get(idempotency.HEADER):
-            # The key's claim, the clinical change and the stored response commit together.
-            with transaction.atomic():
-                return super().dispatch(request, *args, **kwargs)
-        return super().dispatch(request, *args, **kwargs)
+        # The API speaks UTC (ISO 8601 with offset) in and out; the ward's local time is for the web pages.
+        with timezone.override(UTC):
+            if request.method == "POST" and request.headers.get(idempotency.HEADER):
+                # The key's claim, the clinical change and the stored response commit together.
+                with transaction.atomic():
+                    response = super().dispatch(request, *args, **kwargs)
+            else:
+                response = super().dispatch(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+        return response
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

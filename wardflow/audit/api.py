@@ -1,8 +1,10 @@
 import csv
 import json
+from datetime import UTC
 
 import django_filters
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers
@@ -52,9 +54,11 @@ def _cell(value):
 def _csv_rows(events):
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_FIELDS)
-    for event in events.iterator(chunk_size=2000):
-        row = AuditEventSerializer(event).data
-        yield writer.writerow([_cell(row[field]) for field in CSV_FIELDS])
+    # Streamed after the view returned: the rows keep the API's UTC times.
+    with timezone.override(UTC):
+        for event in events.iterator(chunk_size=2000):
+            row = AuditEventSerializer(event).data
+            yield writer.writerow([_cell(row[field]) for field in CSV_FIELDS])
 
 
 class AuditEventListView(mixins.ListModelMixin, WardflowAPIView):

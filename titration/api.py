@@ -1,0 +1,333 @@
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status
+from rest_framework.response import Response
+
+from screening.models import ScreeningTrial
+from wardflow import protocol
+from wardflow.api.views import WardflowAPIView
+from wardflow.patients.selectors import visible_patients
+from wardflow.policy import current_policy
+from wardflow.staff.models import Role
+
+from . import selectors, services
+from .models import DoseChange
+
+CLINICAL_ROLES = frozenset({Role.NURSE, Role.NEUROLOGIST})
+NEUROLOGIST = frozenset({Role.NEUROLOGIST})
+NURSE = frozenset({Role.NURSE})
+DOSE = {"max_digits": 8, "decimal_places": 2}
+VOLUME = {"max_digits": 6, "decimal_places": 2, "min_value": Decimal("0")}
+STRENGTH = {"max_digits": 7, "decimal_places": 1, "min_value": Decimal("0.1")}
+# Figures are exact Decimals end to end; they are rounded here, for display only.
+ROUNDING = {
+    "rate_ml_per_day": "3 decimals, half-even",
+    "current_volume_ml": "2 decimals, half-even",
+    "days_to_alarm": "1 decimal, rounded down (never overstates the time left)",
+    "percent_change": "1 decimal, half-even",
+    "segments.rate_mcg_per_hour": "3 decimals, half-even",
+}
+
+
+def shown(value: Decimal | None, places: str, rounding=ROUND_HALF_EVEN) -> str | None:
+    return None if value is None else str(value.quantize(Decimal(places), rounding=rounding))
+
+
+class SegmentSerializer(serializers.Serializer):
+    start = serializers.RegexField(r"^([01]\d|2[0-3]):[0-5]\d$", help_text="HH:MM, local time of day")
+    percent = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal("0.1"))
+
+
+class BandSerializer(serializers.Serializer):
+    min_percent = serializers.DecimalField(max_digits=5, decimal_places=1)
+    max_percent = serializers.DecimalField(max_digits=5, decimal_places=1)
+
+
+class DoseChangeSerializer(serializers.ModelSerializer):
+    percent_change = serializers.SerializerMethodField()
+    allowed_band = serializers.SerializerMethodField()
+    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    programmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    rejected_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = DoseChange
+        fields = [
+            "id", "pump", "kind", "new_daily_dose_mcg", "previous_daily_dose_mcg", "state", "percent_change",
+            "allowed_band", "notices", "warnings", "earliest_at", "segments", "reason", "override_reason",
+            "serious_adverse_reaction", "proposed_by", "proposed_at", "approved_by", "approved_at",
+            "signature_meaning", "warnings_acknowledged", "rejected_by", "rejected_at", "rejection_reason",
+            "programmed_by", "programmed_at", "superseded_at",
+        ]  # fmt: skip
+
+    def get_percent_change(self, change) -> str | None:
+        return shown(change.percent_change, "0.1")
+
+    @extend_schema_field(BandSerializer(allow_null=True))
+    def get_allowed_band(self, change) -> dict | None:
+        if change.band_min_percent is None:
+            return None
+        return {
+            "min_percent": shown(change.band_min_percent, "0.1"),
+            "max_percent": shown(change.band_max_percent, "0.1"),
+        }
+
+
+class PumpSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    patient = serializers.IntegerField(source="patient_id")
+    screening_trial = serializers.IntegerField(source="screening_trial_id")
+    implanted_at = serializers.DateTimeField()
+    model = serializers.CharField()
+    serial = serializers.CharField()
+    reservoir_ml = serializers.DecimalField(**VOLUME)
+    alarm_ml = serializers.DecimalField(**VOLUME)
+    concentration_mcg_per_ml = serializers.DecimalField(**STRENGTH)
+    dilution_note = serializers.CharField()
+    phase = serializers.CharField()
+    filled_at = serializers.DateTimeField()
+    daily_dose_mcg = serializers.SerializerMethodField()
+    rate_ml_per_day = serializers.SerializerMethodField()
+    current_volume_ml = serializers.SerializerMethodField()
+    alarm_at = serializers.DateTimeField()
+    refill_due_at = serializers.DateTimeField()
+    days_to_alarm = serializers.SerializerMethodField()
+    segments = serializers.SerializerMethodField()
+    dose_changes = DoseChangeSerializer(many=True)
+    rounding = serializers.SerializerMethodField()
+
+    def get_daily_dose_mcg(self, pump) -> str | None:
+        return None if pump.active_change is None else str(pump.active_change.new_daily_dose_mcg)
+
+    def get_rate_ml_per_day(self, pump) -> str | None:
+        if pump.active_change is None:
+            return None
+        rate = protocol.rate_ml_per_day(pump.active_change.new_daily_dose_mcg, pump.concentration_mcg_per_ml)
+        return shown(rate, "0.001")
+
+    def get_current_volume_ml(self, pump) -> str | None:
+        return shown(services.estimated_volume(pump, timezone.now()), "0.01")
+
+    def get_days_to_alarm(self, pump) -> str | None:
+        if pump.alarm_at is None:
+            return None
+        seconds = Decimal((pump.alarm_at - timezone.now()).total_seconds())
+        return shown(seconds / Decimal(86400), "0.1", ROUND_DOWN)
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_segments(self, pump) -> list[dict]:
+        active = pump.active_change
+        if active is None:
+            return []
+        program = services.parse_segments(active.segments)
+        rates = protocol.segment_rates_mcg_per_hour(active.new_daily_dose_mcg, program)
+        return [
+            {"start": f"{s.start_minute // 60:02d}:{s.start_minute % 60:02d}", "percent": str(s.percent),
+             "rate_mcg_per_hour": shown(rate, "0.001")}
+            for s, rate in zip(program, rates, strict=True)
+        ]  # fmt: skip
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_rounding(self, pump) -> dict:
+        return ROUNDING
+
+
+class RegistrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    patient = serializers.IntegerField(source="patient_id")
+    mrn = serializers.CharField(source="patient.mrn")
+    patient_name = serializers.SerializerMethodField()
+    ward = serializers.CharField(source="patient.ward.code")
+    phase = serializers.CharField()
+    daily_dose_mcg = serializers.SerializerMethodField()
+    alarm_at = serializers.DateTimeField()
+    refill_due_at = serializers.DateTimeField()
+    days_to_alarm = serializers.SerializerMethodField()
+    high_withdrawal_risk = serializers.BooleanField(source="patient.high_withdrawal_risk")
+
+    def get_patient_name(self, pump) -> str:
+        return f"{pump.patient.family_name}, {pump.patient.given_name}"
+
+    get_daily_dose_mcg = PumpSerializer.get_daily_dose_mcg
+    get_days_to_alarm = PumpSerializer.get_days_to_alarm
+
+
+class ImplantSerializer(serializers.Serializer):
+    implanted_at = serializers.DateTimeField()
+    model = serializers.CharField(max_length=100)
+    serial = serializers.CharField(max_length=60)
+    reservoir_ml = serializers.DecimalField(**VOLUME)
+    alarm_ml = serializers.DecimalField(required=False, **VOLUME)
+    concentration_mcg_per_ml = serializers.DecimalField(**STRENGTH)
+    initial_volume_ml = serializers.DecimalField(**VOLUME)
+    screening_trial = serializers.PrimaryKeyRelatedField(queryset=ScreeningTrial.objects.all())
+    dilution_note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_serial(self, value):
+        from .models import Pump
+
+        if Pump.objects.filter(serial=value).exists():
+            raise serializers.ValidationError("A pump with this serial number is already recorded.")
+        return value
+
+
+class ProposeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[k.value for k in protocol.DoseChangeKind])
+    new_daily_dose_mcg = serializers.DecimalField(min_value=Decimal("0"), **DOSE)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    segments = SegmentSerializer(many=True, required=False)
+    override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    serious_adverse_reaction = serializers.BooleanField(required=False, default=False)
+
+    def validate_segments(self, value):
+        return [{"start": s["start"], "percent": str(s["percent"])} for s in value]
+
+
+class ApproveSerializer(serializers.Serializer):
+    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+    acknowledge_warnings = serializers.BooleanField(required=False, default=False)
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class ProgrammedSerializer(serializers.Serializer):
+    programmed_at = serializers.DateTimeField()
+    daily_dose_mcg = serializers.DecimalField(**DOSE)
+    concentration_mcg_per_ml = serializers.DecimalField(**STRENGTH)
+
+
+class RefillSerializer(serializers.Serializer):
+    refilled_at = serializers.DateTimeField()
+    volume_removed_ml = serializers.DecimalField(**VOLUME)
+    volume_added_ml = serializers.DecimalField(**VOLUME)
+    concentration_mcg_per_ml = serializers.DecimalField(**STRENGTH)
+    lot = serializers.CharField(max_length=60)
+
+
+class PhaseSerializer(serializers.Serializer):
+    phase = serializers.ChoiceField(choices=[p.value for p in protocol.Phase])
+    reason = serializers.CharField()
+
+
+def _validated(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _pump_body(request, pump_id: int) -> dict:
+    return PumpSerializer(selectors.pump_with_history(request.user, pump_id)).data
+
+
+class ImplantView(WardflowAPIView):
+    allowed_roles = {"POST": NEUROLOGIST}
+    serializer_class = ImplantSerializer
+
+    @extend_schema(request=ImplantSerializer, responses={201: PumpSerializer})
+    def post(self, request, pk):
+        patient = get_object_or_404(visible_patients(request.user), pk=pk)
+        data = dict(_validated(ImplantSerializer, request))
+        data.setdefault("alarm_ml", current_policy().default_alarm_volume_ml)
+        pump = services.implant_pump(actor=request.user, patient=patient, **data)
+        body = _pump_body(request, pump.pk)
+        body["initial_dose_change"] = DoseChangeSerializer(pump.dose_changes.get(kind="initial")).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class RegistryView(mixins.ListModelMixin, WardflowAPIView):
+    """All implanted patients on the caller's wards, most urgent refill first; `?ward=CODE` narrows it."""
+
+    allowed_roles = {"GET": CLINICAL_ROLES}
+    serializer_class = RegistrySerializer
+
+    def get_queryset(self):
+        pumps = selectors.visible_pumps(self.request.user)
+        if ward := self.request.query_params.get("ward"):
+            pumps = pumps.filter(patient__ward__code=ward)
+        return pumps
+
+    def get(self, request):
+        return self.list(request)
+
+
+class PumpDetailView(WardflowAPIView):
+    allowed_roles = {"GET": CLINICAL_ROLES}
+    serializer_class = PumpSerializer
+
+    def get(self, request, pk):
+        get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
+        return Response(_pump_body(request, pk))
+
+
+class ProposeDoseChangeView(WardflowAPIView):
+    allowed_roles = {"POST": CLINICAL_ROLES}
+    serializer_class = ProposeSerializer
+
+    @extend_schema(request=ProposeSerializer, responses={201: DoseChangeSerializer})
+    def post(self, request, pk):
+        pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
+        change = services.propose_dose_change(actor=request.user, pump=pump, **_validated(ProposeSerializer, request))
+        return Response(DoseChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+
+
+class _DoseChangeActView(WardflowAPIView):
+    serializer_class = None
+    act = None
+
+    def post(self, request, pk):
+        change = get_object_or_404(selectors.visible_dose_changes(request.user), pk=pk)
+        change = type(self).act(actor=request.user, change=change, **_validated(self.serializer_class, request))
+        return Response(DoseChangeSerializer(change).data)
+
+
+@extend_schema(request=ApproveSerializer, responses=DoseChangeSerializer)
+class ApproveView(_DoseChangeActView):
+    """T9: the approver's own password, re-entered, is the electronic signature; a wrong one answers 403."""
+
+    allowed_roles = {"POST": NEUROLOGIST}
+    serializer_class = ApproveSerializer
+    act = staticmethod(services.approve_dose_change)
+
+
+@extend_schema(request=RejectSerializer, responses=DoseChangeSerializer)
+class RejectView(_DoseChangeActView):
+    allowed_roles = {"POST": NEUROLOGIST}
+    serializer_class = RejectSerializer
+    act = staticmethod(services.reject_dose_change)
+
+
+@extend_schema(request=ProgrammedSerializer, responses=DoseChangeSerializer)
+class ProgrammedView(_DoseChangeActView):
+    """T12: the nurse's blind re-entry of what the pump reads back; a mismatch answers 409 and changes nothing."""
+
+    allowed_roles = {"POST": NURSE}
+    serializer_class = ProgrammedSerializer
+    act = staticmethod(services.confirm_programming)
+
+
+class RefillView(WardflowAPIView):
+    allowed_roles = {"POST": CLINICAL_ROLES}
+    serializer_class = RefillSerializer
+
+    @extend_schema(request=RefillSerializer, responses={201: PumpSerializer})
+    def post(self, request, pk):
+        pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
+        services.record_refill(actor=request.user, pump=pump, **_validated(RefillSerializer, request))
+        return Response(_pump_body(request, pk), status=status.HTTP_201_CREATED)
+
+
+class PhaseView(WardflowAPIView):
+    allowed_roles = {"POST": NEUROLOGIST}
+    serializer_class = PhaseSerializer
+
+    @extend_schema(request=PhaseSerializer, responses=PumpSerializer)
+    def post(self, request, pk):
+        pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
+        services.set_phase(actor=request.user, pump=pump, **_validated(PhaseSerializer, request))
+        return Response(_pump_body(request, pk))

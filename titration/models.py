@@ -1,0 +1,134 @@
+from django.conf import settings
+from django.db import models
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from wardflow.protocol import DoseChangeKind, Phase
+
+VOLUME = {"max_digits": 6, "decimal_places": 2}
+DOSE = {"max_digits": 8, "decimal_places": 2}
+STRENGTH = {"max_digits": 7, "decimal_places": 1}
+
+
+def _choices(enum):
+    return [(member.value, member.value.replace("_", " ")) for member in enum]
+
+
+class Pump(models.Model):
+    """An implanted pump (R1): reservoir, alarm volume, drug strength, and the program in force."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="pumps")
+    screening_trial = models.OneToOneField("screening.ScreeningTrial", on_delete=models.PROTECT, related_name="pump")
+    implanted_at = models.DateTimeField()
+    model = models.CharField(max_length=100)
+    serial = models.CharField(max_length=60, unique=True)
+    reservoir_ml = models.DecimalField(**VOLUME)
+    alarm_ml = models.DecimalField(**VOLUME)
+    concentration_mcg_per_ml = models.DecimalField(**STRENGTH)
+    dilution_note = models.TextField(blank=True, help_text="T2: how a non-commercial strength was prepared.")
+    phase = models.CharField(max_length=12, choices=_choices(Phase), default=Phase.TITRATION)
+    # The reservoir estimate starts from the last fill (the implant's, then each refill's).
+    filled_at = models.DateTimeField()
+    volume_after_fill_ml = models.DecimalField(**VOLUME)
+    active_change = models.OneToOneField(
+        "DoseChange", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Kept current by every activation and refill, so that the ward registry sorts by urgency in the database.
+    alarm_at = models.DateTimeField(null=True, blank=True)
+    refill_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    implanted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self):
+        return f"{self.model} {self.serial}"
+
+
+class DoseChange(FSMModelMixin, models.Model):
+    """A proposed change of the daily dose (T3-T11). It reaches `active` only after a neurologist's signed
+    approval and a nurse's blind-entry confirmation of the programming (T9, T12)."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        ACTIVE = "active"
+        SUPERSEDED = "superseded"
+
+    pump = models.ForeignKey(Pump, on_delete=models.PROTECT, related_name="dose_changes")
+    kind = models.CharField(max_length=30, choices=_choices(DoseChangeKind))
+    state = FSMField(default=State.PROPOSED, choices=State.choices, protected=True)
+    new_daily_dose_mcg = models.DecimalField(**DOSE)
+    previous_daily_dose_mcg = models.DecimalField(null=True, blank=True, **DOSE)
+    percent_change = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    band_min_percent = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    band_max_percent = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    segments = models.JSONField(default=list, blank=True, help_text='T7: [{"start": "HH:MM", "percent": "120"}]')
+    notices = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True, help_text="T8: need acknowledgement at approval.")
+    reason = models.TextField(blank=True)
+    override_reason = models.TextField(blank=True, help_text="T4: why beyond the allowed band.")
+    serious_adverse_reaction = models.BooleanField(default=False, help_text="T11: allows stopping without taper.")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField()
+    earliest_at = models.DateTimeField(help_text="T3: earliest time it may be programmed.")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    signature_meaning = models.CharField(max_length=200, blank=True)
+    warnings_acknowledged = models.BooleanField(default=False)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    programmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    programmed_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        indexes = [models.Index(fields=["pump", "state"])]
+
+    def __str__(self):
+        return f"{self.kind} to {self.new_daily_dose_mcg} mcg/day ({self.state})"
+
+    @property
+    def is_increase(self) -> bool:
+        return self.previous_daily_dose_mcg is not None and self.new_daily_dose_mcg > self.previous_daily_dose_mcg
+
+    @transition(field=state, source=State.PROPOSED, target=State.APPROVED)
+    def approve(self):
+        """T9: signed by a neurologist."""
+
+    @transition(field=state, source=[State.PROPOSED, State.APPROVED], target=State.REJECTED)
+    def reject(self):
+        """Refused by a neurologist, or superseded before programming by a reduction (T6)."""
+
+    @transition(field=state, source=State.APPROVED, target=State.ACTIVE)
+    def activate(self):
+        """T9/T12: the nurse confirmed the pump was programmed."""
+
+    @transition(field=state, source=State.ACTIVE, target=State.SUPERSEDED)
+    def supersede(self):
+        """A later change became active."""
+
+
+class Refill(models.Model):
+    """A refill visit (R5): what was removed and added, and the residual found against the one expected."""
+
+    pump = models.ForeignKey(Pump, on_delete=models.PROTECT, related_name="refills")
+    refilled_at = models.DateTimeField()
+    entered_at = models.DateTimeField(auto_now_add=True)
+    volume_removed_ml = models.DecimalField(**VOLUME)
+    volume_added_ml = models.DecimalField(**VOLUME)
+    concentration_mcg_per_ml = models.DecimalField(**STRENGTH)
+    lot = models.CharField(max_length=60)
+    expected_residual_ml = models.DecimalField(max_digits=12, decimal_places=6)
+    refilled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-refilled_at"]
+
+    def __str__(self):
+        return f"Refill {self.refilled_at:%Y-%m-%d}"
