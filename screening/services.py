@@ -12,7 +12,7 @@ from alerts import services as alerts
 from alerts.models import Alert
 from wardflow import protocol
 from wardflow.audit.services import record_event
-from wardflow.clinical_time import ensure_not_future
+from wardflow.clinical_time import ensure_not_future, future_problem
 from wardflow.errors import InvalidInput, WorkflowConflict
 from wardflow.patients.signals import patient_flags_changed
 from wardflow.policy import current_policy
@@ -191,8 +191,9 @@ def observations_due(dose: TestDose) -> list[datetime]:
 
 
 def _validate_observation(observed_at: datetime, values: dict, signs: list[str]) -> None:
-    ensure_not_future("observed_at", observed_at)
     errors = {}
+    if problem := future_problem(observed_at):
+        errors["observed_at"] = [problem]
     for field, (low, high) in protocol.VITAL_SIGN_BOUNDS.items():
         value = values[field]
         if not low <= value <= high:

@@ -113,10 +113,7 @@ class PumpSerializer(serializers.Serializer):
         return shown(services.estimated_volume(pump, timezone.now()), "0.01")
 
     def get_days_to_alarm(self, pump) -> str | None:
-        if pump.alarm_at is None:
-            return None
-        seconds = Decimal((pump.alarm_at - timezone.now()).total_seconds())
-        return shown(seconds / Decimal(86400), "0.1", ROUND_DOWN)
+        return shown(selectors.days_to_alarm(pump, timezone.now()), "0.1", ROUND_DOWN)
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_segments(self, pump) -> list[dict]:

@@ -1,3 +1,6 @@
+from datetime import datetime
+from decimal import Decimal
+
 from django.db.models import F, Prefetch, QuerySet
 
 from wardflow.patients.selectors import visible_patients
@@ -25,3 +28,10 @@ def pump_with_history(user, pk: int) -> Pump:
 
 def visible_dose_changes(user) -> QuerySet[DoseChange]:
     return DoseChange.objects.filter(pump__patient__in=visible_patients(user)).select_related("pump", "pump__patient")
+
+
+def days_to_alarm(pump: Pump, now: datetime) -> Decimal | None:
+    """R2: days from now until the low-reservoir alarm at the program in force (exact; round only to show)."""
+    if pump.alarm_at is None:
+        return None
+    return Decimal((pump.alarm_at - now).total_seconds()) / Decimal(86400)

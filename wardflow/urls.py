@@ -4,10 +4,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from wardflow.ops.views import healthz
-from wardflow.views import home
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", include("web.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include("wardflow.api.urls")),

@@ -1,0 +1,146 @@
+"""The ward pages through Django's test client: roles see only their buttons and the server refuses the rest;
+shared tablets log out when idle; errors appear next to their field with the rule id."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.test import Client
+
+from screening import services as screening
+from screening.models import Observation, TestDose
+from wardflow.staff.models import Role
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery staple"
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def observing_trial(clock, make_patient, ward, nurse, neurologist):
+    patient = make_patient(ward, "WEB-1")
+    trial = screening.open_trial(actor=neurologist, patient=patient)
+    dose = screening.give_test_dose(actor=nurse, trial=trial, administered_at=T0, dose_mcg=Decimal("50"),
+                                    volume_ml=Decimal("1"), lot="L1", route="catheter", injection_seconds=90,
+                                    resuscitation_ready=True)  # fmt: skip
+    return trial, dose
+
+
+def test_login_page_and_board(client, nurse, observing_trial):
+    assert client.get("/ward/").status_code == 302
+    response = logged_in(nurse).get("/ward/")
+    assert response.status_code == 200
+    assert b"WEB-1" in response.content
+    assert b"Screening: observing test dose 1" in response.content
+
+
+def test_role_is_shown_in_the_header(nurse):
+    assert b'data-testid="role">nurse<' in logged_in(nurse).get("/ward/").content
+
+
+def test_idle_session_is_logged_out_after_15_minutes(clock, nurse):
+    client = logged_in(nurse)
+    assert client.get("/ward/").status_code == 200
+    clock.shift(timedelta(minutes=14))
+    assert client.get("/ward/").status_code == 200
+    clock.shift(timedelta(minutes=16))
+    response = client.get("/ward/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?idle=1")
+    assert client.get("/ward/").status_code == 302  # the session is gone, not just redirected once
+
+
+def test_automatic_board_refreshes_do_not_keep_a_tablet_logged_in(clock, nurse):
+    client = logged_in(nurse)
+    client.get("/ward/")
+    for _ in range(4):
+        clock.shift(timedelta(minutes=5))
+        polled = client.get("/ward/", HTTP_HX_REQUEST="true", HTTP_X_WARDFLOW_POLL="1")
+    assert polled.status_code == 204 and polled["HX-Redirect"].startswith("/accounts/login/")
+
+
+def test_nurse_does_not_see_the_assessment_button_and_is_refused_anyway(clock, nurse, observing_trial):
+    trial, dose = observing_trial
+    client = logged_in(nurse)
+    page = client.get(f"/patients/{trial.patient_id}/")
+    assert b"Assess response" not in page.content
+    assert b"Approvals" not in page.content
+    assert client.get(f"/doses/{dose.pk}/assess/").status_code == 403
+    assert client.post(f"/doses/{dose.pk}/assess/", {"response": "positive"}).status_code == 403
+
+
+def test_neurologist_sees_the_assessment_button_and_the_suggestion(clock, neurologist, nurse, observing_trial):
+    trial, dose = observing_trial
+    page = logged_in(neurologist).get(f"/patients/{trial.patient_id}/")
+    assert b"Assess response" in page.content
+    assessment = logged_in(neurologist).get(f"/doses/{dose.pk}/assess/")
+    assert b'data-testid="suggestion">none yet<' in assessment.content
+    assert b"no baseline" in assessment.content
+
+
+def test_a_refusal_is_shown_next_to_its_field_with_the_rule_id(clock, nurse, observing_trial):
+    trial, _ = observing_trial
+    body = {"observed_at": "2026-11-02T08:30", "ashworth_mean": "3", "penn_spasm_frequency": "2", "heart_rate": "72",
+            "systolic_bp": "120", "diastolic_bp": "80", "respiratory_rate": "14", "spo2": "104",
+            "temperature_c": "36.5", "sedation": "alert"}  # fmt: skip
+    response = logged_in(nurse).post(f"/patients/{trial.patient_id}/observe/", body)
+    assert response.status_code == 200
+    assert b'id="id_spo2-error">S5: 104 is outside 0-100' in response.content
+    assert not Observation.objects.exists()
+
+
+def test_a_workflow_refusal_is_shown_with_its_rule(clock, nurse, observing_trial):
+    trial, _ = observing_trial
+    response = logged_in(nurse).post(f"/trials/{trial.pk}/dose/", {})
+    assert response.status_code == 200  # the form is shown again
+    assert TestDose.objects.count() == 1
+
+
+def test_forms_need_the_csrf_token(nurse, observing_trial):
+    trial, _ = observing_trial
+    client = Client(enforce_csrf_checks=True)
+    client.login(username=nurse.username, password=PASSWORD)
+    assert client.post(f"/patients/{trial.patient_id}/observe/", {}).status_code == 403
+
+
+def test_patient_on_another_ward_is_not_found(make_staff, other_ward, observing_trial):
+    trial, _ = observing_trial
+    stranger = make_staff(Role.NURSE, other_ward)
+    assert logged_in(stranger).get(f"/patients/{trial.patient_id}/").status_code == 404
+
+
+def test_administrator_lands_on_the_audit_page_and_may_not_open_the_board(administrator):
+    client = logged_in(administrator)
+    assert client.get("/").headers["Location"] == "/audit/"
+    assert client.get("/ward/").status_code == 403
+    page = client.get("/audit/")
+    assert b"Download CSV" in page.content
+    assert b'data-testid="chain-status"' in client.get("/audit/chain/").content
+
+
+def test_board_costs_constant_queries(clock, make_patient, ward, nurse, neurologist, django_assert_max_num_queries):
+    for i in range(15):
+        patient = make_patient(ward, f"B{i}")
+        trial = screening.open_trial(actor=neurologist, patient=patient)
+        if i % 3 == 0:
+            screening.give_test_dose(actor=nurse, trial=trial, administered_at=T0, dose_mcg=Decimal("50"),
+                                     volume_ml=Decimal("1"), lot="L", route="catheter", injection_seconds=90,
+                                     resuscitation_ready=True)  # fmt: skip
+    client = logged_in(nurse)
+    # session, user, role, ward ids, patients, trials, pumps, due checks, alerts, and the session save
+    with django_assert_max_num_queries(12):
+        response = client.get("/ward/", HTTP_HX_REQUEST="true")
+    assert response.content.count(b'data-testid="board-row"') == 15

@@ -1,0 +1,153 @@
+"""Read models for the ward pages: each page's data in a fixed number of queries."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Prefetch, Q
+
+from alerts.models import Alert, DueCheck
+from screening.models import OPEN_STATES, Observation, ScreeningTrial, TestDose
+from titration.models import DoseChange, Pump
+from wardflow.patients.models import Patient
+from wardflow.patients.selectors import visible_patients
+from wardflow.protocol import TrialState
+
+SEVERITY_RANK = {"urgent": 0, "warning": 1, "info": 2}
+DUE_LABELS = {
+    "screening.observation_overdue": "Observation",
+    "screening.next_dose_due": "Next test dose",
+    "titration.refill_reminder": "Refill reminder",
+    "titration.refill_overdue": "Refill due",
+    "titration.step_due": "Titration step",
+    "alert.escalate": "Escalation",
+}
+
+
+@dataclass
+class BoardRow:
+    patient: Patient
+    phase: str
+    next_due_label: str = ""
+    next_due_at: datetime | None = None
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def worst_severity(self) -> str | None:
+        return min((a.severity for a in self.alerts), key=SEVERITY_RANK.get, default=None)
+
+    def sort_key(self, now: datetime):
+        overdue = self.next_due_at is not None and self.next_due_at <= now
+        return (
+            SEVERITY_RANK.get(self.worst_severity, 3),
+            not overdue,
+            self.next_due_at or datetime.max.replace(tzinfo=now.tzinfo),
+            self.patient.family_name,
+        )
+
+
+def _shown_due(check: DueCheck) -> datetime:
+    """An observation check fires at its overdue time; the board shows when the observation itself is due."""
+    slot = check.payload.get("slot_due_at")
+    return datetime.fromisoformat(slot) if slot else check.due_at
+
+
+def ward_board(user, now: datetime) -> list[BoardRow]:
+    """The caller's ward: every patient's phase, next due item and open alerts, most pressing first."""
+    patients = list(visible_patients(user).order_by("family_name", "given_name"))
+    ids = [p.pk for p in patients]
+    trials = {
+        t.patient_id: t
+        for t in ScreeningTrial.objects.filter(patient__in=ids)
+        .order_by("opened_at")
+        .annotate(dose_count=Count("doses"))
+    }
+    pumps = {p.patient_id: p for p in Pump.objects.filter(patient__in=ids).select_related("active_change")}
+    due: dict[int, list[DueCheck]] = defaultdict(list)
+    for check in DueCheck.objects.filter(patient__in=ids, state=DueCheck.State.PENDING).exclude(kind="alert.escalate"):
+        due[check.patient_id].append(check)
+    open_alerts: dict[int, list[Alert]] = defaultdict(list)
+    for alert in Alert.objects.filter(patient__in=ids, state__in=[Alert.State.OPEN, Alert.State.ESCALATED]):
+        open_alerts[alert.patient_id].append(alert)
+    rows = []
+    for patient in patients:
+        row = BoardRow(patient=patient, phase=_phase(trials.get(patient.pk), pumps.get(patient.pk)),
+                       alerts=sorted(open_alerts[patient.pk], key=lambda a: SEVERITY_RANK[a.severity]))  # fmt: skip
+        if checks := due[patient.pk]:
+            first = min(checks, key=_shown_due)
+            row.next_due_label, row.next_due_at = DUE_LABELS.get(first.kind, first.kind), _shown_due(first)
+        rows.append(row)
+    return sorted(rows, key=lambda r: r.sort_key(now))
+
+
+def _phase(trial: ScreeningTrial | None, pump: Pump | None) -> str:
+    if pump is not None:
+        dose = f", {pump.active_change.new_daily_dose_mcg} mcg/day" if pump.active_change else ", initial dose pending"
+        return f"Implanted: {pump.phase}{dose}"
+    if trial is None:
+        return "Registered"
+    if trial.state == TrialState.AWAITING_DOSE:
+        return f"Screening: awaiting test dose {trial.dose_count + 1}"
+    if trial.state == TrialState.OBSERVING:
+        return f"Screening: observing test dose {trial.dose_count}"
+    return f"Screening: {trial.state.replace('_', ' ')}"
+
+
+@dataclass
+class PatientPage:
+    patient: Patient
+    trial: ScreeningTrial | None
+    doses: list[TestDose]
+    observations: list[Observation]
+    pump: Pump | None
+    dose_changes: list[DoseChange]
+    alerts: list[Alert]
+
+
+def patient_page(user, pk: int) -> PatientPage:
+    patient = visible_patients(user).get(pk=pk)
+    trial = (
+        ScreeningTrial.objects.filter(patient=patient)
+        .prefetch_related(
+            Prefetch("doses", queryset=TestDose.objects.select_related("assessment", "assessment__assessed_by")),
+        )
+        .order_by("-opened_at")
+        .first()
+    )
+    pump = Pump.objects.filter(patient=patient).select_related("active_change").first()
+    changes = []
+    if pump is not None:
+        changes = list(
+            pump.dose_changes.select_related("proposed_by", "approved_by", "programmed_by").order_by("-proposed_at")
+        )
+    return PatientPage(
+        patient=patient,
+        trial=trial,
+        doses=list(trial.doses.all()) if trial else [],
+        observations=list(Observation.objects.filter(patient=patient).order_by("observed_at")),
+        pump=pump,
+        dose_changes=changes,
+        alerts=list(patient.alerts.filter(Q(state=Alert.State.OPEN) | Q(state=Alert.State.ESCALATED))),
+    )
+
+
+def open_trials_on_wards(user):
+    return ScreeningTrial.objects.filter(patient__in=visible_patients(user), state__in=OPEN_STATES)
+
+
+def approval_queue(user):
+    """Proposed dose changes on the caller's wards, oldest first (T9)."""
+    return (
+        DoseChange.objects.filter(pump__patient__in=visible_patients(user), state=DoseChange.State.PROPOSED)
+        .select_related("pump", "pump__patient", "proposed_by")
+        .order_by("proposed_at")
+    )
+
+
+def programming_queue(user):
+    """Approved dose changes waiting for the nurse's programming confirmation (T12)."""
+    return (
+        DoseChange.objects.filter(pump__patient__in=visible_patients(user), state=DoseChange.State.APPROVED)
+        .select_related("pump", "pump__patient")
+        .order_by("earliest_at")
+    )

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("ward/", views.board, name="board"),
+    path("patients/<int:pk>/", views.patient, name="patient"),
+    path("patients/<int:pk>/observe/", views.chart_observation, name="observe"),
+    path("trials/<int:pk>/dose/", views.give_dose, name="give-dose"),
+    path("doses/<int:pk>/assess/", views.assess, name="assess"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("dose-changes/<int:pk>/approve/", views.approve, name="approve"),
+    path("dose-changes/<int:pk>/program/", views.program, name="program"),
+    path("programming/", views.programming_queue, name="programming-queue"),
+    path("pumps/<int:pk>/refill/", views.refill, name="refill"),
+    path("pumps/<int:pk>/propose/", views.propose, name="propose"),
+    path("alerts/", views.alerts, name="alerts"),
+    path("alerts/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("audit/", views.audit, name="audit"),
+    path("audit/chain/", views.audit_chain, name="audit-chain"),
+]

@@ -1,0 +1,297 @@
+"""The ward pages. Views are thin: a form translates, a service decides, a selector reads."""
+
+from datetime import timedelta
+from decimal import ROUND_DOWN, Decimal
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from alerts import services as alert_services
+from alerts.selectors import visible_alerts
+from screening import services as screening
+from screening.models import TestDose
+from screening.selectors import next_dose, visible_trials
+from titration import services as titration
+from titration.selectors import days_to_alarm, visible_dose_changes, visible_pumps
+from wardflow import protocol
+from wardflow.audit.api import AuditEventFilter
+from wardflow.audit.selectors import verify_chain, visible_events
+from wardflow.errors import DomainError, InvalidInput
+from wardflow.patients.models import Patient
+from wardflow.patients.selectors import visible_patients
+from wardflow.staff.models import Role
+
+from . import forms, selectors
+
+CLINICAL = (Role.NURSE, Role.NEUROLOGIST)
+
+
+def role_required(*roles):
+    """The page refuses other roles whatever the template shows them (the buttons are hidden as well)."""
+
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if request.user.role not in roles:
+                raise PermissionDenied("Your role may not do this.")
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def perform(form, act, **kwargs):
+    """Run a service; show its refusal next to the field it names, in plain words with the rule id."""
+    try:
+        return act(**kwargs)
+    except InvalidInput as exc:
+        for field, problems in exc.errors.items():
+            for problem in problems:
+                form.add_error(field if field in form.fields else None, problem)
+    except DomainError as exc:
+        form.add_error(
+            None, f"{exc.detail} (rule {exc.rule})" if exc.rule and exc.rule not in exc.detail else exc.detail
+        )
+    return None
+
+
+def submitted(request, form, act, **kwargs):
+    """The service's result when a valid form was posted and the act succeeded; None otherwise (the reasons are
+    then on the form)."""
+    if request.method == "POST" and form.is_valid():
+        return perform(form, act, **kwargs, **form.cleaned_data)
+    return None
+
+
+@login_required
+def home(request):
+    if request.user.role == Role.ADMINISTRATOR:
+        return redirect("audit")
+    if request.user.role in CLINICAL:
+        return redirect("board")
+    raise PermissionDenied("Your account has no role yet; ask an administrator.")
+
+
+@role_required(*CLINICAL)
+def board(request):
+    rows = selectors.ward_board(request.user, timezone.now())
+    template = "web/_board_rows.html" if request.headers.get("HX-Request") else "web/board.html"
+    return render(request, template, {"rows": rows, "now": timezone.now()})
+
+
+@role_required(*CLINICAL)
+def patient(request, pk):
+    try:
+        page = selectors.patient_page(request.user, pk)
+    except Patient.DoesNotExist as exc:
+        raise Http404 from exc
+    today = timezone.localdate()
+    return render(request, "web/patient.html", {
+        "page": page,
+        "cautions": page.patient.cautions(today),
+        "age": page.patient.age_years(today),
+        "response_curves": _response_curves(page),
+        "dose_history": _dose_history(page),
+        "volume_now": titration.estimated_volume(page.pump, timezone.now()) if page.pump else None,
+        "days_left": _days_left(page.pump),
+    })  # fmt: skip
+
+
+def _days_left(pump):
+    days = days_to_alarm(pump, timezone.now()) if pump else None
+    return None if days is None else days.quantize(Decimal("0.1"), ROUND_DOWN)
+
+
+def _response_curves(page) -> list[dict]:
+    """Per test dose: Ashworth and Penn over hours since the dose, its baseline marked (S5-S7)."""
+    curves = []
+    for i, dose in enumerate(page.doses):
+        baseline, _ = screening.baseline_and_window(dose, page.doses[:i], page.observations)
+        hours_after = [o for o in page.observations if dose.administered_at <= o.observed_at
+                       <= dose.administered_at + timedelta(hours=12)]  # fmt: skip
+        points = ([baseline] if baseline else []) + hours_after
+        curves.append({
+            "id": f"curve-{dose.number}",
+            "title": f"Test dose {dose.number}: {dose.dose_mcg} mcg",
+            "window": list(protocol.ASSESSMENT_WINDOW_HOURS),
+            "points": [{"h": round((o.observed_at - dose.administered_at).total_seconds() / 3600, 2),
+                        "ashworth": o.ashworth_mean, "penn": o.penn_spasm_frequency,
+                        "baseline": o is baseline} for o in points],
+        })  # fmt: skip
+    return curves
+
+
+def _dose_history(page) -> dict | None:
+    """Daily dose over days since implant, refills marked, and the projected reservoir volume to the alarm line."""
+    pump = page.pump
+    if pump is None:
+        return None
+
+    def day(moment):
+        return round((moment - pump.implanted_at).total_seconds() / 86400, 2)
+
+    active = sorted((c for c in page.dose_changes if c.programmed_at), key=lambda c: c.programmed_at)
+    steps = [{"x": day(c.programmed_at), "y": c.new_daily_dose_mcg} for c in active]
+    if steps:
+        steps.append({"x": day(timezone.now()), "y": steps[-1]["y"]})
+    now = timezone.now()
+    volume = [{"x": day(pump.filled_at), "y": pump.volume_after_fill_ml},
+              {"x": day(now), "y": titration.estimated_volume(pump, now).quantize(Decimal("0.01"))}]  # fmt: skip
+    if pump.alarm_at:
+        volume.append({"x": day(pump.alarm_at), "y": pump.alarm_ml})
+    return {"dose": steps, "volume": volume, "alarm_ml": pump.alarm_ml,
+            "refills": [day(r.refilled_at) for r in pump.refills.all()]}  # fmt: skip
+
+
+def _trial_or_404(request, pk):
+    return get_object_or_404(visible_trials(request.user), pk=pk)
+
+
+@role_required(*CLINICAL)
+def give_dose(request, pk):
+    trial = _trial_or_404(request, pk)
+    number, mcg, due_at = next_dose(trial)
+    form = forms.TestDoseForm(request.POST or None, initial={"dose_mcg": mcg,
+                              "volume_ml": protocol.ladder_volume_ml(mcg) if mcg else None})  # fmt: skip
+    if submitted(request, form, screening.give_test_dose, actor=request.user, trial=trial):
+        messages.success(request, f"Test dose {number} recorded. Observations are due hourly for 8 h (S5).")
+        return redirect("patient", pk=trial.patient_id)
+    return render(request, "web/dose_form.html", {"form": form, "trial": trial, "number": number, "mcg": mcg,
+                                                  "due_at": due_at, "patient": trial.patient})  # fmt: skip
+
+
+@role_required(*CLINICAL)
+def chart_observation(request, pk):
+    patient = get_object_or_404(visible_patients(request.user), pk=pk)
+    trial = selectors.open_trials_on_wards(request.user).filter(patient=patient).first()
+    form = forms.ObservationForm(request.POST or None)
+    if submitted(request, form, screening.chart_observation, actor=request.user, patient=patient, trial=trial):
+        messages.success(request, "Observation charted.")
+        return redirect("patient", pk=patient.pk)
+    return render(request, "web/observation_form.html", {"form": form, "patient": patient, "trial": trial})
+
+
+@role_required(Role.NEUROLOGIST)
+def assess(request, pk):
+    dose = get_object_or_404(TestDose.objects.filter(trial__in=visible_trials(request.user)).select_related("trial"),
+                             pk=pk)  # fmt: skip
+    trial = dose.trial
+    doses = list(trial.doses.all())
+    observations = list(trial.observations.all())
+    suggestion = screening.suggestion_for(dose, [d for d in doses if d.number < dose.number], observations)
+    baseline, window = screening.baseline_and_window(dose, [d for d in doses if d.number < dose.number], observations)
+    form = forms.AssessmentForm(request.POST or None, initial={"response": suggestion.response})
+    if submitted(request, form, screening.assess_response, actor=request.user, test_dose=dose):
+        messages.success(request, "Response assessed.")
+        return redirect("patient", pk=trial.patient_id)
+    return render(request, "web/assess_form.html", {"form": form, "dose": dose, "suggestion": suggestion,
+                                                    "baseline": baseline, "window": window,
+                                                    "patient": trial.patient})  # fmt: skip
+
+
+@role_required(Role.NEUROLOGIST)
+def approvals(request):
+    queue = list(selectors.approval_queue(request.user))
+    return render(request, "web/approvals.html", {"queue": queue, "form": forms.ApprovalForm()})
+
+
+@role_required(Role.NEUROLOGIST)
+def approve(request, pk):
+    change = get_object_or_404(visible_dose_changes(request.user), pk=pk)
+    rejecting = "reject" in request.POST
+    form = forms.ApprovalForm(None if rejecting else request.POST or None)
+    reject_form = forms.RejectForm(request.POST if rejecting else None)
+    if rejecting and submitted(request, reject_form, titration.reject_dose_change, actor=request.user, change=change):
+        messages.success(request, "Dose change rejected.")
+        return redirect("approvals")
+    if signed := submitted(request, form, titration.approve_dose_change, actor=request.user, change=change):
+        messages.success(request, signed.signature_meaning)
+        return redirect("approvals")
+    patient = change.pump.patient
+    context = {"form": form, "reject_form": reject_form, "change": change, "patient": patient,
+               "cautions": patient.cautions(timezone.localdate())}  # fmt: skip
+    return render(request, "web/approve_form.html", context)
+
+
+@role_required(Role.NURSE)
+def program(request, pk):
+    change = get_object_or_404(visible_dose_changes(request.user), pk=pk)
+    form = forms.ProgrammingForm(request.POST or None)
+    if submitted(request, form, titration.confirm_programming, actor=request.user, change=change):
+        messages.success(request, "Programming confirmed: the new program is active.")
+        return redirect("patient", pk=change.pump.patient_id)
+    # T12: the approved values are deliberately not in this page's context.
+    return render(request, "web/program_form.html", {"form": form, "change_id": change.pk,
+                                                     "patient": change.pump.patient})  # fmt: skip
+
+
+@role_required(*CLINICAL)
+def programming_queue(request):
+    return render(request, "web/programming_queue.html", {"queue": list(selectors.programming_queue(request.user))})
+
+
+@role_required(*CLINICAL)
+def refill(request, pk):
+    pump = get_object_or_404(visible_pumps(request.user), pk=pk)
+    form = forms.RefillForm(request.POST or None, initial={"concentration_mcg_per_ml": pump.concentration_mcg_per_ml})
+    if submitted(request, form, titration.record_refill, actor=request.user, pump=pump):
+        messages.success(request, "Refill recorded.")
+        return redirect("patient", pk=pump.patient_id)
+    return render(request, "web/refill_form.html", {"form": form, "pump": pump, "patient": pump.patient})
+
+
+@role_required(*CLINICAL)
+def propose(request, pk):
+    pump = get_object_or_404(visible_pumps(request.user), pk=pk)
+    form = forms.ProposeForm(request.POST or None)
+    if request.user.role != Role.NEUROLOGIST:
+        del form.fields["override_reason"]
+    if submitted(request, form, titration.propose_dose_change, actor=request.user, pump=pump):
+        messages.success(request, "Dose change proposed; it now needs a neurologist's signature (T9).")
+        return redirect("patient", pk=pump.patient_id)
+    return render(request, "web/propose_form.html", {"form": form, "pump": pump, "patient": pump.patient})
+
+
+@role_required(*CLINICAL)
+def alerts(request):
+    inbox = visible_alerts(request.user).filter(state__in=["open", "escalated"]).select_related("patient")
+    return render(request, "web/alerts.html", {"alerts": inbox})
+
+
+@require_POST
+@role_required(*CLINICAL)
+def acknowledge(request, pk):
+    alert = get_object_or_404(visible_alerts(request.user).select_related("patient"), pk=pk)
+    try:
+        alert = alert_services.acknowledge_alert(actor=request.user, alert=alert)
+        problem = None
+    except DomainError as exc:
+        problem = f"{exc.detail} (rule {exc.rule})"
+    return render(request, "web/_alert_row.html", {"alert": alert, "problem": problem})
+
+
+@role_required(Role.ADMINISTRATOR, Role.NEUROLOGIST)
+def audit(request):
+    """The same filters as the API's audit list; the CSV export is that API with the page's filters."""
+    filters = AuditEventFilter(request.GET or None, queryset=visible_events(request.user))
+    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    query = {k: v for k, v in request.GET.items() if k in filters.filters and v}
+    csv_url = reverse("audit-event-list") + "?" + urlencode({**query, "format": "csv"})
+    return render(request, "web/audit.html", {"form": filters.form, "page": page, "csv_url": csv_url,
+                                              "query": urlencode(query)})  # fmt: skip
+
+
+@role_required(Role.ADMINISTRATOR)
+def audit_chain(request):
+    return render(request, "web/_chain_status.html", {"report": verify_chain()})
