@@ -122,7 +122,7 @@ def test_a_redelivered_check_does_not_raise_a_second_alert(patient):
     assert AuditEvent.objects.filter(action="alert.raised").count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_dying_mid_check_loses_nothing(allow_audit_flush, make_patient, ward):
     patient = make_patient(ward, "MRN-9")
     check = schedule(patient, crash=True)
@@ -135,7 +135,7 @@ def test_a_worker_dying_mid_check_loses_nothing(allow_audit_flush, make_patient,
     assert Alert.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_dispatchers_raise_each_alert_exactly_once(allow_audit_flush, make_patient, ward):
     patients = [make_patient(ward, f"MRN-{i}") for i in range(60)]
     for patient in patients:

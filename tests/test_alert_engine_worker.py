@@ -77,7 +77,7 @@ def wait_until(predicate, seconds=60.0):
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_check_outlives_a_redis_restart_and_a_killed_worker(allow_audit_flush, broker, make_patient, ward):
     patient = make_patient(ward, "MRN-W")
     with transaction.atomic():  # raised 31 min ago: its escalation check (A1, 30 min) is due now

@@ -50,7 +50,7 @@ def test_event_records_actor_role_protocol_version_and_entry_time(nurse):
     assert event.compute_hash() == event.hash
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_record_event_outside_a_transaction_is_refused(allow_audit_flush, nurse):
     with pytest.raises(RuntimeError, match="D1"):
         record_event(actor=nurse, action="test.event")
@@ -146,7 +146,7 @@ def test_verify_endpoint_for_administrators_only(api_as, administrator, nurse, n
     }
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_keep_one_unforked_chain(allow_audit_flush, nurse):
     writers, per_writer = 6, 15
     barrier = threading.Barrier(writers)

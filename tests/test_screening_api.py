@@ -455,7 +455,7 @@ def test_no_second_dose_while_the_first_is_unassessed(clock, ward_team, open_tri
     assert TestDose.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_double_assessment_yields_one_assessment_and_one_409(allow_audit_flush, api_as, make_staff,
                                                                        make_patient, ward):  # fmt: skip
     from wardflow.staff.models import Role

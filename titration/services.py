@@ -368,6 +368,10 @@ def _raise_sudden_increase_advisory(pump: Pump, change: DoseChange, now: datetim
     )
 
 
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
 def _locked_change(change: DoseChange) -> tuple[Pump, DoseChange]:
     pump = _locked_pump(change.pump)
     return pump, DoseChange.objects.select_for_update().get(pk=change.pk)
@@ -474,12 +478,13 @@ def _confirm_programming(*, actor, change, programmed_at, daily_dose_mcg, concen
         raise WorkflowConflict(
             f"T9: only an approved dose change can be programmed (this one is {change.state}).", rule="T9"
         )
-    if programmed_at < change.approved_at:
+    # Charted times have minute precision: programming within the minute of the signature is after it.
+    if programmed_at < _minute(change.approved_at):
         raise WorkflowConflict("T3: the programming time is before the approval.", rule="T3")
-    if programmed_at < change.earliest_at:
+    if programmed_at < _minute(change.earliest_at):
+        why = "24 h after the previous change became active" if change.is_increase else "the implant"
         raise WorkflowConflict(
-            f"T3: this increase may be programmed from {timezone.localtime(change.earliest_at):%Y-%m-%d %H:%M}, "
-            "24 h after the previous change became active.",
+            f"T3: this change may be programmed from {timezone.localtime(change.earliest_at):%Y-%m-%d %H:%M} ({why}).",
             rule="T3",
             earliest_at=change.earliest_at,
         )

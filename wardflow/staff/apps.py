@@ -1,7 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_roles(sender, apps=None, **kwargs):
+    from django.apps import apps as installed_apps
+
+    from .roles import grant_roles
+
+    grant_roles(apps or installed_apps)  # a flush sends no `apps`
 
 
 class StaffConfig(AppConfig):
     name = "wardflow.staff"
     label = "staff"
     verbose_name = "Staff and wards"
+
+    def ready(self):
+        # Also after a database flush (which empties the groups the migration made).
+        post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="staff.ensure_roles")
