@@ -14,6 +14,14 @@ from wardflow.staff.models import Role, User, Ward
 _usernames = itertools.count(1)
 
 
+def pytest_report_header(config):
+    from tests.browser.conftest import CHROMIUM
+
+    if CHROMIUM is None:
+        return "browser tests: SKIPPED - no Chromium found (install Debian's chromium, or set CHROMIUM_PATH)"
+    return f"browser tests: Chromium at {CHROMIUM}"
+
+
 @pytest.fixture
 def ward(db):
     return Ward.objects.create(code="N3", name="Neuro 3")

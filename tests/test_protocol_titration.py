@@ -178,6 +178,12 @@ def test_reminder_days_r3_r4():
     assert protocol.refill_reminder_days(True) == (21, 14, 7, 3, 1)
 
 
+@pytest.mark.parametrize(("days", "level"), [(21, ("info", "R4")), (14, ("info", "R3")), (3, ("warning", "R3")),
+                                             (1, ("warning", "R3"))])  # fmt: skip
+def test_refill_reminder_levels_r3_r4(days, level):
+    assert protocol.refill_reminder_level(days) == level
+
+
 def test_residual_discrepancy_over_2_ml_r5():
     assert protocol.residual_discrepancy(Decimal("5"), Decimal("7.5")) == Decimal("2.5")
     assert protocol.residual_discrepancy(Decimal("5"), Decimal("7")) is None

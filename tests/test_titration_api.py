@@ -566,3 +566,17 @@ def test_an_approved_change_never_exceeds_its_band_without_a_reasoned_override(c
     assert change.state == "approved"
     assert change.percent_change <= change.band_max_percent or change.override_reason.strip()
     neuro.post(f"/api/v1/dose-changes/{change.pk}/reject/", {"reason": "example done"}, format="json")
+
+
+def test_range_warnings_must_be_acknowledged_to_sign_t8(clock, team, running_pump):
+    _, neuro = team
+    neuro.post(f"/api/v1/pumps/{running_pump}/phase/", {"phase": "maintenance", "reason": "stable"}, format="json")
+    change = propose(neuro, running_pump, "1100", kind="refill_adjustment", override_reason="documented tolerance")
+    assert change.status_code == 201
+    assert any("T8: limited experience" in w for w in change.json()["warnings"])
+    unacknowledged = approve(neuro, change.json()["id"])
+    assert unacknowledged.status_code == 409 and unacknowledged.json()["rule"] == "T8"
+    assert DoseChange.objects.get(pk=change.json()["id"]).state == "proposed"
+    signed = approve(neuro, change.json()["id"], acknowledge_warnings=True)
+    assert signed.status_code == 200 and signed.json()["warnings_acknowledged"] is True
+    assert "T8" in AuditEvent.objects.get(action="dose_change.approved", subject_id=str(change.json()["id"])).rules

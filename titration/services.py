@@ -650,14 +650,13 @@ def _refill_reminder(check, now):
     """R3/R4: refill reminders ahead of the due date."""
     pump = Pump.objects.select_related("patient").get(pk=check.subject_id)
     days = check.payload["days_before"]
-    high_risk = days > max(current_policy().refill_reminder_days)
+    severity, rule = protocol.refill_reminder_level(days, current_policy())
     alerts.raise_alert(
         kind="refill_due",
-        severity=Severity.WARNING if days <= 3 else Severity.INFO,
+        severity=severity,
         patient=pump.patient,
-        rule="R4" if high_risk else "R3",
-        message=f"{'R4' if high_risk else 'R3'}: pump refill due in {days} day(s), on "
-        f"{timezone.localtime(pump.refill_due_at):%Y-%m-%d}.",
+        rule=rule,
+        message=f"{rule}: pump refill due in {days} day(s), on {timezone.localtime(pump.refill_due_at):%Y-%m-%d}.",
         target_role=Role.NURSE,
         subject=check,
         due_at=pump.refill_due_at,

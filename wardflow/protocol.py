@@ -43,6 +43,7 @@ class Policy:
     default_alarm_volume_ml: Decimal = Decimal("2")  # R1: low-reservoir alarm (some services use 4 mL)
     refill_buffer_days: int = 3  # R2: refill falls due this many days before the alarm
     refill_reminder_days: tuple[int, ...] = (14, 7, 3, 1)  # R3: reminders before the due date
+    refill_warning_days: int = 3  # R3: reminders this close to the due date are warnings, earlier ones info
     high_risk_first_reminder_days: int = 21  # R4: earlier first reminder for high withdrawal risk (P4)
     residual_discrepancy_ml: Decimal = Decimal("2")  # R5: expected vs found residual beyond this: advisory
     titration_spacing_hours: int = 24  # T3
@@ -555,6 +556,12 @@ def refill_reminder_days(high_withdrawal_risk: bool, policy: Policy = DEFAULT_PO
     if high_withdrawal_risk:
         days.add(policy.high_risk_first_reminder_days)
     return tuple(sorted(days, reverse=True))
+
+
+def refill_reminder_level(days_before: int, policy: Policy = DEFAULT_POLICY) -> tuple[Severity, str]:
+    """R3/R4: reminders from 3 days before the due date on are warnings; the extra early one is R4's."""
+    rule = "R4" if days_before > max(policy.refill_reminder_days) else "R3"
+    return (Severity.WARNING if days_before <= policy.refill_warning_days else Severity.INFO), rule
 
 
 def residual_discrepancy(expected_ml: Decimal, found_ml: Decimal, policy: Policy = DEFAULT_POLICY) -> Decimal | None:

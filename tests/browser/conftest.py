@@ -22,12 +22,6 @@ LAUNCH_ARGS = [
 DESKTOP = {"width": 1280, "height": 800}
 
 
-def pytest_report_header(config):
-    if CHROMIUM is None:
-        return "browser tests: SKIPPED - no Chromium found (install Debian's chromium, or set CHROMIUM_PATH)"
-    return f"browser tests: Chromium at {CHROMIUM}"
-
-
 def pytest_collection_modifyitems(config, items):
     if CHROMIUM is not None:
         return
