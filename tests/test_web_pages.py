@@ -144,3 +144,35 @@ def test_board_costs_constant_queries(clock, make_patient, ward, nurse, neurolog
     with django_assert_max_num_queries(12):
         response = client.get("/ward/", HTTP_HX_REQUEST="true")
     assert response.content.count(b'data-testid="board-row"') == 15
+
+
+def _alerts_for(patients, count):
+    from django.db import transaction
+
+    from alerts import services as alerts
+    from wardflow.protocol import Severity
+
+    with transaction.atomic():
+        for patient in patients[:count]:
+            alerts.raise_alert(kind="observation_overdue", severity=Severity.WARNING, patient=patient, rule="A1",
+                               message="Observation overdue", target_role=Role.NURSE, subject=patient)  # fmt: skip
+
+
+@pytest.mark.parametrize("path", ["/alerts/", "/programming/"])
+def test_nurse_lists_cost_constant_queries(clock, make_patient, ward, nurse, path, django_assert_max_num_queries):
+    patients = [make_patient(ward, f"Q{i}") for i in range(12)]
+    _alerts_for(patients, 12)
+    client = logged_in(nurse)
+    # session, user, role, ward ids, the list (joined), the session save
+    with django_assert_max_num_queries(8):
+        assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/approvals/", "/audit/"])
+def test_neurologist_lists_cost_constant_queries(clock, make_patient, ward, neurologist, path,
+                                                 django_assert_max_num_queries):  # fmt: skip
+    _alerts_for([make_patient(ward, f"Q{i}") for i in range(12)], 12)  # twelve audit events
+    client = logged_in(neurologist)
+    # session, user, role, ward ids, count, page, and the session save (in a savepoint)
+    with django_assert_max_num_queries(9):
+        assert client.get(path).status_code == 200
