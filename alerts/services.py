@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -25,6 +26,7 @@ CheckHandler = Callable[[DueCheck, datetime], None]
 _handlers: dict[str, CheckHandler] = {}
 
 ESCALATE = "alert.escalate"
+SEND_EMAILS_TASK = "alerts.tasks.send_alert_emails"
 
 
 def check_handler(kind: str):
@@ -166,9 +168,15 @@ def _queue_emails(alert: Alert, recipients, reason: str, now: datetime) -> None:
         [AlertEmail(alert=alert, recipient=user, reason=reason, next_attempt_at=now) for user in recipients],
         ignore_conflicts=True,
     )
-    from .tasks import send_alert_emails
+    # Sent after commit by a worker; if the broker is down, the beat sweep sends the rows later (they are the truth).
+    transaction.on_commit(_send_emails_soon)
 
-    transaction.on_commit(send_alert_emails.delay)
+
+def _send_emails_soon() -> None:
+    try:
+        current_app.send_task(SEND_EMAILS_TASK)
+    except Exception:  # the broker is away: the periodic sweep will find the pending rows
+        log.warning("could not queue the alert e-mail task; the next sweep will send them", exc_info=True)
 
 
 def raise_alert(
