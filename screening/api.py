@@ -141,9 +141,7 @@ class TrialOpenView(WardflowAPIView):
     @extend_schema(request=OpenTrialSerializer, responses={201: TrialSerializer})
     def post(self, request, pk):
         patient = get_object_or_404(visible_patients(request.user), pk=pk)
-        serializer = OpenTrialSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        trial = services.open_trial(actor=request.user, patient=patient, **serializer.validated_data)
+        trial = services.open_trial(actor=request.user, patient=patient, **self.validated())
         return _trial_response(trial, status.HTTP_201_CREATED)
 
 
@@ -177,12 +175,6 @@ class _TrialActView(WardflowAPIView):
     def trial(self, request, pk):
         return get_object_or_404(selectors.visible_trials(request.user), pk=pk)
 
-    @staticmethod
-    def validated(serializer_class, request):
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
 
 class GiveDoseView(_TrialActView):
     allowed_roles = {"POST": CLINICAL_ROLES}
@@ -191,7 +183,7 @@ class GiveDoseView(_TrialActView):
     @extend_schema(request=GiveDoseSerializer, responses={201: TestDoseSerializer})
     def post(self, request, pk):
         trial = self.trial(request, pk)
-        dose = services.give_test_dose(actor=request.user, trial=trial, **self.validated(GiveDoseSerializer, request))
+        dose = services.give_test_dose(actor=request.user, trial=trial, **self.validated())
         return Response(TestDoseSerializer(dose).data, status=status.HTTP_201_CREATED)
 
 
@@ -203,7 +195,7 @@ class ChartObservationView(_TrialActView):
     def post(self, request, pk):
         trial = self.trial(request, pk)
         observation = services.chart_observation(
-            actor=request.user, patient=trial.patient, trial=trial, **self.validated(ObservationSerializer, request)
+            actor=request.user, patient=trial.patient, trial=trial, **self.validated()
         )
         return Response(ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
 
@@ -215,9 +207,7 @@ class AssessResponseView(_TrialActView):
     @extend_schema(request=AssessSerializer, responses={201: AssessmentSerializer})
     def post(self, request, pk):
         dose = get_object_or_404(TestDose.objects.filter(trial__in=selectors.visible_trials(request.user)), pk=pk)
-        assessment = services.assess_response(
-            actor=request.user, test_dose=dose, **self.validated(AssessSerializer, request)
-        )
+        assessment = services.assess_response(actor=request.user, test_dose=dose, **self.validated())
         return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
 
 
@@ -228,7 +218,7 @@ def _reasoned_act(act):
 
         @extend_schema(request=ReasonSerializer, responses=TrialSerializer)
         def post(self, request, pk):
-            trial = act(actor=request.user, trial=self.trial(request, pk), **self.validated(ReasonSerializer, request))
+            trial = act(actor=request.user, trial=self.trial(request, pk), **self.validated())
             return _trial_response(trial)
 
     ReasonedActView.__name__ = ReasonedActView.__qualname__ = f"{act.__name__.title().replace('_', '')}View"
@@ -249,7 +239,5 @@ class PatientObservationView(WardflowAPIView):
     @extend_schema(request=ObservationSerializer, responses={201: ObservationSerializer})
     def post(self, request, pk):
         patient = get_object_or_404(visible_patients(request.user), pk=pk)
-        serializer = ObservationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        observation = services.chart_observation(actor=request.user, patient=patient, **serializer.validated_data)
+        observation = services.chart_observation(actor=request.user, patient=patient, **self.validated())
         return Response(ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)

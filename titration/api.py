@@ -212,12 +212,6 @@ class PhaseSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-def _validated(serializer_class, request):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _pump_body(request, pump_id: int) -> dict:
     return PumpSerializer(selectors.pump_with_history(request.user, pump_id)).data
 
@@ -229,7 +223,7 @@ class ImplantView(WardflowAPIView):
     @extend_schema(request=ImplantSerializer, responses={201: PumpSerializer})
     def post(self, request, pk):
         patient = get_object_or_404(visible_patients(request.user), pk=pk)
-        data = dict(_validated(ImplantSerializer, request))
+        data = dict(self.validated())
         data.setdefault("alarm_ml", current_policy().default_alarm_volume_ml)
         pump = services.implant_pump(actor=request.user, patient=patient, **data)
         body = _pump_body(request, pump.pk)
@@ -269,7 +263,7 @@ class ProposeDoseChangeView(WardflowAPIView):
     @extend_schema(request=ProposeSerializer, responses={201: DoseChangeSerializer})
     def post(self, request, pk):
         pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
-        change = services.propose_dose_change(actor=request.user, pump=pump, **_validated(ProposeSerializer, request))
+        change = services.propose_dose_change(actor=request.user, pump=pump, **self.validated())
         return Response(DoseChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
@@ -279,7 +273,7 @@ class _DoseChangeActView(WardflowAPIView):
 
     def post(self, request, pk):
         change = get_object_or_404(selectors.visible_dose_changes(request.user), pk=pk)
-        change = type(self).act(actor=request.user, change=change, **_validated(self.serializer_class, request))
+        change = type(self).act(actor=request.user, change=change, **self.validated())
         return Response(DoseChangeSerializer(change).data)
 
 
@@ -315,7 +309,7 @@ class RefillView(WardflowAPIView):
     @extend_schema(request=RefillSerializer, responses={201: PumpSerializer})
     def post(self, request, pk):
         pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
-        services.record_refill(actor=request.user, pump=pump, **_validated(RefillSerializer, request))
+        services.record_refill(actor=request.user, pump=pump, **self.validated())
         return Response(_pump_body(request, pk), status=status.HTTP_201_CREATED)
 
 
@@ -326,5 +320,5 @@ class PhaseView(WardflowAPIView):
     @extend_schema(request=PhaseSerializer, responses=PumpSerializer)
     def post(self, request, pk):
         pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
-        services.set_phase(actor=request.user, pump=pump, **_validated(PhaseSerializer, request))
+        services.set_phase(actor=request.user, pump=pump, **self.validated())
         return Response(_pump_body(request, pk))

@@ -41,6 +41,12 @@ class WardflowAPIView(GenericAPIView):
                 fingerprint=idempotency.request_fingerprint(request.method, request.path, request.data),
             )
 
+    def validated(self, serializer_class=None) -> dict:
+        """The request body translated by the view's input serializer (400 with the field errors otherwise)."""
+        serializer = (serializer_class or self.get_serializer_class())(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
     def handle_exception(self, exc):
         if isinstance(exc, idempotency.Replay):
             response = Response(exc.record.response_body, status=exc.record.response_status)
