@@ -166,3 +166,11 @@ def test_login_page_and_schema_are_served(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert not re.search(rb'(src|href)="https?://', docs.content), "ward networks are closed: no CDN"
+
+
+@pytest.mark.django_db
+def test_openapi_schema_is_valid_and_warning_free(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    schema = (tmp_path / "schema.yaml").read_text()
+    for path in ["/api/v1/screening-trials/{id}/doses/", "/api/v1/dose-changes/{id}/programmed/", "/api/v1/alerts/"]:
+        assert path in schema
