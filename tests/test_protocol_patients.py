@@ -1,8 +1,10 @@
 """Patient rules of the protocol module (age bands, P4 withdrawal risk, P3/P5 cautions): pure functions."""
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -93,3 +95,24 @@ def test_age_caution_starts_at_65():
 def test_protocol_module_has_no_django_import():
     source = Path(protocol.__file__).read_text()
     assert "django" not in source
+
+
+@pytest.mark.django_db
+def test_a_local_policy_is_audited_once_and_named_in_every_decisions_version(settings):
+    from django.db import transaction
+
+    from wardflow.audit.models import AuditEvent
+    from wardflow.audit.services import record_event
+    from wardflow.policy import record_policy_if_changed
+
+    assert not record_policy_if_changed()  # the protocol's defaults: nothing to record
+    settings.WARDFLOW_POLICY = {"default_alarm_volume_ml": Decimal("4")}
+    assert record_policy_if_changed()
+    assert not record_policy_if_changed()
+    event = AuditEvent.objects.get(action="policy.in_force")
+    assert event.after["default_alarm_volume_ml"] == "4" and "default_alarm_volume_ml" in event.reason
+    with transaction.atomic():
+        decision = record_event(actor=None, action="test.decision")
+    assert decision.protocol_version.startswith(f"{protocol.PROTOCOL_VERSION}+local.")
+    settings.WARDFLOW_POLICY = {}
+    assert record_policy_if_changed()  # back to the defaults is a change too

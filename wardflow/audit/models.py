@@ -24,7 +24,7 @@ class AuditEvent(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     rules = ArrayField(models.CharField(max_length=10), default=list, blank=True)
-    protocol_version = models.CharField(max_length=20)
+    protocol_version = models.CharField(max_length=40)
     reason = models.TextField(blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)

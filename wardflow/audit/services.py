@@ -9,7 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
-from wardflow.protocol import PROTOCOL_VERSION
+from wardflow.policy import protocol_version as policy_version
 
 from .models import GENESIS_HASH, AuditEvent
 
@@ -36,7 +36,7 @@ def record_event(
     after: dict | None = None,
     rules: Iterable[str] = (),
     reason: str = "",
-    protocol_version: str = PROTOCOL_VERSION,
+    protocol_version: str | None = None,
 ) -> AuditEvent:
     """Append one event to the chain. `actor` is a staff user, or None for the system itself (scheduler, CLI)."""
     if not connection.in_atomic_block:
@@ -58,7 +58,7 @@ def record_event(
         before=_plain_json(before),
         after=_plain_json(after),
         rules=sorted(set(rules)),
-        protocol_version=protocol_version,
+        protocol_version=protocol_version or policy_version(),
         reason=reason,
         prev_hash=previous or GENESIS_HASH,
     )
