@@ -18,6 +18,7 @@ from wardflow.patients.signals import patient_flags_changed
 from wardflow.policy import current_policy
 from wardflow.protocol import Response, Severity, TrialState
 from wardflow.staff.models import Role
+from wardflow.staff.roles import require_role
 
 from .models import OPEN_STATES, Assessment, Observation, ScreeningTrial, TestDose
 
@@ -39,6 +40,7 @@ def _closed_conflict(trial: ScreeningTrial) -> WorkflowConflict:
 @transaction.atomic
 def open_trial(*, actor, patient, first_dose_mcg: Decimal | None = None, reason: str = "", override_reason: str = ""):
     """A neurologist starts screening: P2 (under 4 needs a reasoned override), S2 (25 mcg start, pediatric)."""
+    require_role(actor, Role.NEUROLOGIST, rule="S1", doing="open a screening trial")
     now = timezone.now()
     policy = current_policy()
     rules = ["S1"]
@@ -101,6 +103,7 @@ def give_test_dose(
     injection_seconds: int,
     resuscitation_ready: bool,
 ) -> TestDose:
+    require_role(actor, Role.NURSE, Role.NEUROLOGIST, rule="S4", doing="give a test dose")
     trial = _locked(trial)
     patient = trial.patient
     ensure_not_future("administered_at", administered_at)
@@ -324,6 +327,7 @@ def assess_response(
     note: str = "",
 ) -> Assessment:
     """S6-S9: the neurologist decides; the trial moves to the next rung, candidate or not candidate."""
+    require_role(actor, Role.NEUROLOGIST, rule="S6", doing="assess a response")
     trial = _locked(test_dose.trial)
     now = timezone.now()
     assessed_at = assessed_at or now
@@ -395,6 +399,8 @@ def assess_response(
 def _change_trial_state(*, actor, trial: ScreeningTrial, transition: str, action: str, reason: str, rules: list[str],
                         conflict) -> ScreeningTrial:  # fmt: skip
     """A neurologist's reasoned state change (suspend, resume, cancel): transition, reason, audit event."""
+    if rules != ["P1"]:  # P1: charting an infection suspends the trial, whoever charts it
+        require_role(actor, Role.NEUROLOGIST, rule=rules[0], doing="suspend, resume or cancel a trial")
     if not reason.strip():
         raise InvalidInput({"reason": ["Give the reason for this change to the trial."]})
     before = trial.state

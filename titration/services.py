@@ -17,13 +17,13 @@ from wardflow.clinical_time import ensure_not_future
 from wardflow.errors import (
     InvalidInput,
     OutsideAllowedBand,
-    RoleNotAllowed,
     SignatureRejected,
     WorkflowConflict,
 )
 from wardflow.policy import current_policy
 from wardflow.protocol import DoseChangeKind, Phase, Response, Segment, Severity, TrialState
 from wardflow.staff.models import Role
+from wardflow.staff.roles import require_role
 
 from .models import DoseChange, Pump, Refill
 
@@ -125,6 +125,7 @@ def implant_pump(
 ) -> Pump:
     """T1: only a candidate trial leads to an implant; its positive response sets the initial daily dose, proposed
     for signature (T9)."""
+    require_role(actor, Role.NEUROLOGIST, rule="T1", doing="record an implant")
     trial = ScreeningTrial.objects.select_for_update().get(pk=screening_trial.pk)
     if trial.patient_id != patient.pk:
         raise InvalidInput({"screening_trial": ["This screening trial belongs to another patient."]})
@@ -255,6 +256,7 @@ def propose_dose_change(
 ) -> DoseChange:
     """T3-T7, T10, T11: propose a new daily dose against the active one; a step beyond its band needs a
     neurologist's written override (T4)."""
+    require_role(actor, Role.NURSE, Role.NEUROLOGIST, rule="T9", doing="propose a dose change")
     pump = _locked_pump(pump)
     now = timezone.now()
     policy = current_policy()
@@ -273,8 +275,8 @@ def propose_dose_change(
     program = parse_segments(segments or [])
     if problems := protocol.validate_segments(program):
         raise InvalidInput({"segments": problems}, rule="T7")
-    if override_reason.strip() and actor.role != Role.NEUROLOGIST:
-        raise RoleNotAllowed("T4: only a neurologist may override the allowed band.", rule="T4")
+    if override_reason.strip():
+        require_role(actor, Role.NEUROLOGIST, rule="T4", doing="override the allowed band")
     current = active.new_daily_dose_mcg
     _check_direction(kind, current, new_daily_dose_mcg, serious_adverse_reaction)
     if pump.dose_changes.filter(state__in=PENDING).exists() and kind != DoseChangeKind.ADVERSE_EFFECT_REDUCTION:
@@ -380,6 +382,7 @@ def _locked_change(change: DoseChange) -> tuple[Pump, DoseChange]:
 @transaction.atomic
 def approve_dose_change(*, actor, change: DoseChange, password: str, acknowledge_warnings: bool = False) -> DoseChange:
     """T9: a neurologist signs by re-entering their password; the signature's meaning is recorded with it."""
+    require_role(actor, Role.NEUROLOGIST, rule="T9", doing="sign a dose change")
     if authenticate(username=actor.username, password=password) is None:
         raise SignatureRejected("T9: the password does not match; the dose change was not signed.", rule="T9")
     pump, change = _locked_change(change)
@@ -428,6 +431,7 @@ def approve_dose_change(*, actor, change: DoseChange, password: str, acknowledge
 
 @transaction.atomic
 def reject_dose_change(*, actor, change: DoseChange, reason: str) -> DoseChange:
+    require_role(actor, Role.NEUROLOGIST, rule="T9", doing="reject a dose change")
     if not reason.strip():
         raise InvalidInput({"reason": ["Give the reason for rejecting the dose change."]})
     pump, change = _locked_change(change)
@@ -458,6 +462,7 @@ def confirm_programming(
 ) -> DoseChange:
     """T9/T12: the nurse confirms the pump was programmed, re-entering what the pump reads back without seeing the
     approved values. A mismatch is refused, changes nothing, and is itself audited."""
+    require_role(actor, Role.NURSE, rule="T9", doing="confirm the pump programming")
     mismatch = _confirm_programming(
         actor=actor,
         change=change,
@@ -622,6 +627,7 @@ def record_refill(
 @transaction.atomic
 def set_phase(*, actor, pump: Pump, phase: Phase, reason: str) -> Pump:
     """A neurologist ends titration (maintenance: refill adjustments, T5) or returns to it."""
+    require_role(actor, Role.NEUROLOGIST, rule="T5", doing="change the pump's phase")
     if not reason.strip():
         raise InvalidInput({"reason": ["Give the reason for changing the phase."]})
     pump = _locked_pump(pump)

@@ -25,3 +25,11 @@ def grant_roles(apps) -> None:
             group.permissions.add(
                 *permission_model.objects.filter(content_type__app_label=app_label, codename__in=codenames)
             )
+
+
+def require_role(actor, *roles: str, rule: str, doing: str) -> None:
+    """Services check who may act themselves, so no path around the API's role checks exists."""
+    from wardflow.errors import RoleNotAllowed
+
+    if getattr(actor, "role", None) not in roles:
+        raise RoleNotAllowed(f"{rule}: only a {' or '.join(roles)} may {doing}.", rule=rule)
