@@ -84,3 +84,34 @@ def test_replay_works_after_a_day(api_as, nurse):
         again = post(client, BODY)
     assert again.json() == first.json()
     assert Patient.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_create_one_patient_and_answer_alike(allow_audit_flush, api_as, make_staff, ward):
+    import threading
+
+    from django.db import connections
+
+    from wardflow.staff.models import Role
+
+    nurse = make_staff(Role.NURSE, ward)
+    barrier = threading.Barrier(3)
+    responses = []
+
+    def send():
+        client = api_as(nurse)
+        barrier.wait()
+        try:
+            responses.append(post(client, BODY, key="tablet-retry-storm"))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status_code for r in responses] == [201, 201, 201]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert Patient.objects.count() == 1
+    assert AuditEvent.objects.filter(action="patient.registered").count() == 1
