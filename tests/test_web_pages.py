@@ -104,8 +104,12 @@ def test_a_refusal_is_shown_next_to_its_field_with_the_rule_id(clock, nurse, obs
 
 def test_a_workflow_refusal_is_shown_with_its_rule(clock, nurse, observing_trial):
     trial, _ = observing_trial
-    response = logged_in(nurse).post(f"/trials/{trial.pk}/dose/", {})
-    assert response.status_code == 200  # the form is shown again
+    clock.move_to(T0 + timedelta(hours=25))
+    body = {"administered_at": "2026-11-03T09:55", "dose_mcg": "75", "volume_ml": "1.5", "lot": "L2",
+            "route": "catheter", "injection_seconds": "90", "resuscitation_ready": "on"}  # fmt: skip
+    response = logged_in(nurse).post(f"/trials/{trial.pk}/dose/", body)
+    assert response.status_code == 200  # the form again, with the reason
+    assert b"has not been assessed yet (S6, S9)" in response.content
     assert TestDose.objects.count() == 1
 
 

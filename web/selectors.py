@@ -132,7 +132,10 @@ def patient_page(user, pk: int) -> PatientPage:
 
 
 def open_trials_on_wards(user):
-    return ScreeningTrial.objects.filter(patient__in=visible_patients(user), state__in=OPEN_STATES)
+    """Trials whose observations are still charted to them: open, or suspended pending review (S10)."""
+    return ScreeningTrial.objects.filter(
+        patient__in=visible_patients(user), state__in=[*OPEN_STATES, TrialState.SUSPENDED]
+    )
 
 
 def approval_queue(user):
