@@ -10,6 +10,8 @@ from django.test import Client
 
 from screening import services as screening
 from screening.models import Observation, TestDose
+from wardflow.audit.models import AuditEvent
+from wardflow.patients.models import Patient
 from wardflow.staff.models import Role
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -180,3 +182,26 @@ def test_neurologist_lists_cost_constant_queries(clock, make_patient, ward, neur
     # session, user, role, ward ids, count, page, and the session save (in a savepoint)
     with django_assert_max_num_queries(9):
         assert client.get(path).status_code == 200
+
+
+def test_nurse_registers_a_patient_and_the_neurologist_opens_screening(clock, nurse, neurologist, ward, other_ward):
+    body = {"mrn": "NEW-1", "given_name": "Ana", "family_name": "Silva", "date_of_birth": "1990-01-02",
+            "ward": ward.pk, "spasticity_origin": "spinal"}  # fmt: skip
+    response = logged_in(nurse).post("/patients/new/", body)
+    patient = Patient.objects.get(mrn="NEW-1")
+    assert response.headers["Location"] == f"/patients/{patient.pk}/"
+    assert AuditEvent.objects.filter(action="patient.registered", patient=patient).count() == 1
+    elsewhere = logged_in(nurse).post("/patients/new/", {**body, "mrn": "NEW-2", "ward": other_ward.pk})
+    assert b"Select a valid choice" in elsewhere.content  # only the nurse's own wards are offered
+    assert logged_in(nurse).get(f"/patients/{patient.pk}/screening/").status_code == 403
+    opened = logged_in(neurologist).post(f"/patients/{patient.pk}/screening/", {"first_dose_mcg": "50"})
+    assert opened.status_code == 302
+    assert patient.screening_trials.get().state == "awaiting_dose"
+
+
+def test_a_future_birth_date_is_refused_next_to_its_field(clock, nurse, ward):
+    body = {"mrn": "NEW-3", "given_name": "A", "family_name": "B", "date_of_birth": "2030-01-01", "ward": ward.pk,
+            "spasticity_origin": "spinal"}  # fmt: skip
+    response = logged_in(nurse).post("/patients/new/", body)
+    assert b'id="id_date_of_birth-error">Date of birth cannot be in the future.' in response.content
+    assert not Patient.objects.filter(mrn="NEW-3").exists()

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from wardflow import protocol
+from wardflow.patients.models import Patient
 
 ASHWORTH_CHOICES = [("0", "0"), ("1", "1"), ("1.5", "1+"), ("2", "2"), ("3", "3"), ("4", "4")]
 PENN_CHOICES = [(str(n), str(n)) for n in range(5)]
@@ -27,6 +28,41 @@ class LocalDateTimeInput(forms.DateTimeInput):
 def when_field(label):
     return forms.DateTimeField(label=label, widget=LocalDateTimeInput(), initial=lambda: timezone.localtime().replace(
         second=0, microsecond=0))  # fmt: skip
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "mrn", "given_name", "family_name", "date_of_birth", "ward", "spasticity_origin", "weight_kg",
+            "active_infection", "oral_antispasmodics", "renal_impairment", "sci_t6_or_above",
+            "communication_difficulties", "history_of_withdrawal", "psychiatric_or_brain_disorder",
+            "seizure_disorder", "autonomic_dysreflexia_history",
+        ]  # fmt: skip
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"}),
+                   "oral_antispasmodics": forms.Textarea(attrs={"rows": 2})}  # fmt: skip
+
+    def __init__(self, *args, wards, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ward"].queryset = wards
+
+
+class OpenTrialForm(forms.Form):
+    first_dose_mcg = forms.TypedChoiceField(label="First test dose", coerce=Decimal, choices=[
+        ("50", "50 mcg (standard, S1)"), ("25", "25 mcg (very small children, S2)")])  # fmt: skip
+    reason = forms.CharField(label="Reason for a 25 mcg start (S2)", required=False)
+    override_reason = forms.CharField(label="Override reason, patient under 4 years (P2)", required=False)
+
+
+class ImplantForm(forms.Form):
+    implanted_at = when_field("Implanted at")
+    model = forms.CharField(max_length=100)
+    serial = forms.CharField(max_length=60)
+    reservoir_ml = decimal_field("Reservoir (mL)", min_value=0)
+    alarm_ml = decimal_field("Low-reservoir alarm (mL)", min_value=0)
+    concentration_mcg_per_ml = decimal_field("Concentration (mcg/mL)", min_value=0)
+    initial_volume_ml = decimal_field("Initial fill (mL)", min_value=0)
+    dilution_note = forms.CharField(label="Dilution record (non-commercial strengths, T2)", required=False)
 
 
 class TestDoseForm(forms.Form):

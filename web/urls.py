@@ -5,7 +5,10 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("ward/", views.board, name="board"),
+    path("patients/new/", views.register, name="register"),
     path("patients/<int:pk>/", views.patient, name="patient"),
+    path("patients/<int:pk>/screening/", views.open_trial, name="open-trial"),
+    path("trials/<int:pk>/implant/", views.implant, name="implant"),
     path("patients/<int:pk>/observe/", views.chart_observation, name="observe"),
     path("trials/<int:pk>/dose/", views.give_dose, name="give-dose"),
     path("doses/<int:pk>/assess/", views.assess, name="assess"),

@@ -28,6 +28,8 @@ from wardflow.audit.selectors import verify_chain, visible_events
 from wardflow.errors import DomainError, InvalidInput
 from wardflow.patients.models import Patient
 from wardflow.patients.selectors import visible_patients
+from wardflow.patients.services import register_patient
+from wardflow.policy import current_policy
 from wardflow.staff.models import Role
 
 from . import forms, selectors
@@ -72,6 +74,11 @@ def submitted(request, form, act, **kwargs):
     if request.method == "POST" and form.is_valid():
         return perform(form, act, **kwargs, **form.cleaned_data)
     return None
+
+
+def form_page(request, form, title: str, submit: str, *, patient=None, intro: str = ""):
+    return render(request, "web/form_page.html", {"form": form, "title": title, "submit": submit,
+                                                  "patient": patient, "intro": intro})  # fmt: skip
 
 
 @login_required
@@ -156,6 +163,37 @@ def _dose_history(page) -> dict | None:
 
 def _trial_or_404(request, pk):
     return get_object_or_404(visible_trials(request.user), pk=pk)
+
+
+@role_required(*CLINICAL)
+def register(request):
+    form = forms.PatientForm(request.POST or None, wards=request.user.wards.all())
+    if patient := submitted(request, form, register_patient, actor=request.user):
+        messages.success(request, f"{patient} registered.")
+        return redirect("patient", pk=patient.pk)
+    return form_page(request, form, "Register a patient", "Register")
+
+
+@role_required(Role.NEUROLOGIST)
+def open_trial(request, pk):
+    patient = get_object_or_404(visible_patients(request.user), pk=pk)
+    form = forms.OpenTrialForm(request.POST or None)
+    if submitted(request, form, screening.open_trial, actor=request.user, patient=patient):
+        messages.success(request, "Screening trial opened: test dose 1 may be given (S1).")
+        return redirect("patient", pk=patient.pk)
+    return form_page(request, form, "Open a screening trial", "Open trial", patient=patient)
+
+
+@role_required(Role.NEUROLOGIST)
+def implant(request, pk):
+    trial = _trial_or_404(request, pk)
+    form = forms.ImplantForm(request.POST or None, initial={"alarm_ml": current_policy().default_alarm_volume_ml})
+    if submitted(
+        request, form, titration.implant_pump, actor=request.user, patient=trial.patient, screening_trial=trial
+    ):
+        messages.success(request, "Implant recorded; the initial dose (T1) waits for your signature in Approvals.")
+        return redirect("patient", pk=trial.patient_id)
+    return form_page(request, form, "Record the implant", "Record implant", patient=trial.patient)
 
 
 @role_required(*CLINICAL)
@@ -248,7 +286,8 @@ def refill(request, pk):
     if submitted(request, form, titration.record_refill, actor=request.user, pump=pump):
         messages.success(request, "Refill recorded.")
         return redirect("patient", pk=pump.patient_id)
-    return render(request, "web/refill_form.html", {"form": form, "pump": pump, "patient": pump.patient})
+    intro = f"Programmed strength {pump.concentration_mcg_per_ml} mcg/mL; reservoir {pump.reservoir_ml} mL."
+    return form_page(request, form, "Record refill", "Record refill", patient=pump.patient, intro=intro)
 
 
 @role_required(*CLINICAL)
@@ -260,7 +299,9 @@ def propose(request, pk):
     if submitted(request, form, titration.propose_dose_change, actor=request.user, pump=pump):
         messages.success(request, "Dose change proposed; it now needs a neurologist's signature (T9).")
         return redirect("patient", pk=pump.patient_id)
-    return render(request, "web/propose_form.html", {"form": form, "pump": pump, "patient": pump.patient})
+    active = f"{pump.active_change.new_daily_dose_mcg} mcg/day" if pump.active_change else "none yet"
+    return form_page(request, form, "Propose a dose change", "Propose", patient=pump.patient,
+                     intro=f"Active program: {active}. A neurologist signs every change (T9).")  # fmt: skip
 
 
 @role_required(*CLINICAL)

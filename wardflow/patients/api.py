@@ -32,11 +32,6 @@ class PatientSerializer(serializers.ModelSerializer):
             "age_years", "age_band", "high_withdrawal_risk", "cautions",
         ]  # fmt: skip
 
-    def validate_date_of_birth(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError("Date of birth cannot be in the future.")
-        return value
-
     def get_age_years(self, patient) -> int:
         return patient.age_years(timezone.localdate())
 

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from wardflow.audit.services import record_event
 from wardflow.errors import InvalidInput
@@ -52,6 +53,8 @@ def _ensure_on_own_ward(actor, ward) -> None:
 @transaction.atomic
 def register_patient(*, actor, ward, **fields) -> Patient:
     _ensure_on_own_ward(actor, ward)
+    if fields["date_of_birth"] > timezone.localdate():
+        raise InvalidInput({"date_of_birth": ["Date of birth cannot be in the future."]})
     patient = Patient.objects.create(ward=ward, **fields)
     record_event(
         actor=actor,
