@@ -58,10 +58,14 @@ def schedule_check(kind: str, *, due_at: datetime, patient=None, subject=None, p
     )
 
 
-def cancel_checks(*, subject, kinds: Iterable[str] | None = None) -> int:
-    """Close the pending checks of a subject (resolved early, or being rescheduled)."""
-    subject_type, subject_id = _subject_key(subject)
-    pending = DueCheck.objects.filter(state=DueCheck.State.PENDING, subject_type=subject_type, subject_id=subject_id)
+def cancel_checks(*, subject=None, kinds: Iterable[str] | None = None, ids: Iterable[int] | None = None) -> int:
+    """Close pending checks resolved early or being rescheduled: a subject's (of `kinds`), or the given ones."""
+    pending = DueCheck.objects.filter(state=DueCheck.State.PENDING)
+    if ids is not None:
+        pending = pending.filter(pk__in=list(ids))
+    else:
+        subject_type, subject_id = _subject_key(subject)
+        pending = pending.filter(subject_type=subject_type, subject_id=subject_id)
     if kinds is not None:
         pending = pending.filter(kind__in=list(kinds))
     return pending.update(state=DueCheck.State.CANCELLED, closed_at=timezone.now())

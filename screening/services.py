@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from alerts import services as alerts
-from alerts.models import Alert
+from alerts.models import Alert, DueCheck
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ensure_not_future, future_problem
@@ -283,8 +283,13 @@ def _urgent(observation: Observation, kind: str, rule: str, message: str) -> lis
 
 
 def _resolve_filled_slots(observation: Observation, actor) -> None:
-    """An observation charted late closes the overdue alert of the time it was due."""
+    """An observation closes the check of the time it was due (so the ward sees the next one), and the overdue
+    alert of that time if it was charted late."""
     policy = current_policy()
+    slots = DueCheck.objects.filter(patient=observation.patient, kind=OBSERVATION_OVERDUE, state=DueCheck.State.PENDING)
+    filled = [c.pk for c in slots if protocol.observation_fills_slot(
+        observation.observed_at, datetime.fromisoformat(c.payload["slot_due_at"]), policy)]  # fmt: skip
+    alerts.cancel_checks(ids=filled)
     for alert in Alert.objects.filter(
         patient=observation.patient, kind="observation_overdue", state__in=[Alert.State.OPEN, Alert.State.ESCALATED]
     ).select_for_update():
@@ -467,9 +472,8 @@ def _observation_overdue(check, now):
         return
     slot_due = datetime.fromisoformat(check.payload["slot_due_at"])
     policy = current_policy()
-    charted = dose.trial.observations.filter(
-        observed_at__gte=slot_due - timedelta(minutes=policy.observation_early_minutes)
-    )
+    window = timedelta(minutes=policy.observation_slot_minutes)
+    charted = dose.trial.observations.filter(observed_at__range=(slot_due - window, slot_due + window))
     if any(protocol.observation_fills_slot(o.observed_at, slot_due, policy) for o in charted):
         return
     hours = round((slot_due - dose.administered_at).total_seconds() / 3600)

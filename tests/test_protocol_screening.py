@@ -82,6 +82,14 @@ def test_observations_fall_due_hourly_from_1_to_8_h_s5():
     assert protocol.observation_schedule(T0) == [T0 + timedelta(hours=h) for h in range(1, 9)]
 
 
+def test_an_observation_counts_for_the_time_it_was_due_within_half_an_hour_a1():
+    due = T0 + timedelta(hours=1)
+    assert protocol.observation_fills_slot(due - timedelta(minutes=30), due)
+    assert protocol.observation_fills_slot(due + timedelta(minutes=29), due)
+    assert not protocol.observation_fills_slot(due + timedelta(minutes=30), due)  # that one is the next hour's
+    assert not protocol.observation_fills_slot(due + timedelta(hours=4), due)
+
+
 def test_assessment_needs_an_observation_at_4_h_or_later_s6():
     assert not protocol.may_be_assessed(T0, [T0 + timedelta(hours=h) for h in (1, 2, 3)])
     assert not protocol.may_be_assessed(T0, [T0 + timedelta(hours=3, minutes=59)])

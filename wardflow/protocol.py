@@ -37,7 +37,7 @@ class Policy:
     escalate_urgent_after_minutes: int = 10
     observation_hours: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)  # S5: after each test dose
     observation_overdue_minutes: int = 15  # A1: past its due time, an uncharted observation is overdue
-    observation_early_minutes: int = 30  # A1: an observation this early still counts for its due time
+    observation_slot_minutes: int = 30  # A1: an observation this close to its due time (either side) counts for it
     positive_ashworth_drop: Decimal = Decimal("1.0")  # S7
     positive_penn_drop: Decimal = Decimal("1")  # S7
     default_alarm_volume_ml: Decimal = Decimal("2")  # R1: low-reservoir alarm (some services use 4 mL)
@@ -260,8 +260,9 @@ def observation_overdue_at(due_at: datetime, policy: Policy = DEFAULT_POLICY) ->
 
 
 def observation_fills_slot(observed_at: datetime, due_at: datetime, policy: Policy = DEFAULT_POLICY) -> bool:
-    """A1: an observation charted from shortly before its due time counts for that time."""
-    return observed_at >= utc(due_at) - timedelta(minutes=policy.observation_early_minutes)
+    """A1: an observation charted within half an hour either side of its due time (policy) counts for it."""
+    window = timedelta(minutes=policy.observation_slot_minutes)
+    return utc(due_at) - window <= observed_at < utc(due_at) + window
 
 
 def may_be_assessed(given_at: datetime, observed_times: list[datetime]) -> bool:
