@@ -51,7 +51,7 @@ def seed_demo_patients(ward, nurse, neurologist, neurologist_password: str) -> N
     trial = screening.open_trial(actor=neurologist, patient=second)
     _observe(nurse, second, trial, now - timedelta(hours=5, minutes=30), "3", "3")
     _dose(nurse, trial, now - timedelta(hours=5))
-    for hours, ashworth in [(4, "2"), (3, "2"), (2, "2.5"), (1, "3")]:
+    for hours, ashworth in [(4, "2.5"), (3, "2"), (2, "2"), (1, "1.5")]:  # 1 h to 4 h after the dose
         _observe(nurse, second, trial, now - timedelta(hours=hours), ashworth, "2")
 
     # Implanted after a positive test dose, initial dose signed and programmed.
