@@ -580,3 +580,12 @@ def test_range_warnings_must_be_acknowledged_to_sign_t8(clock, team, running_pum
     signed = approve(neuro, change.json()["id"], acknowledge_warnings=True)
     assert signed.status_code == 200 and signed.json()["warnings_acknowledged"] is True
     assert "T8" in AuditEvent.objects.get(action="dose_change.approved", subject_id=str(change.json()["id"])).rules
+
+
+def test_an_active_change_can_no_longer_be_rejected(clock, team, running_pump):
+    _, neuro = team
+    active = Pump.objects.get(pk=running_pump).active_change
+    response = neuro.post(f"/api/v1/dose-changes/{active.pk}/reject/", {"reason": "too late"}, format="json")
+    assert response.status_code == 409 and response.json()["rule"] == "T9"
+    assert DoseChange.objects.get(pk=active.pk).state == "active"
+    assert not AuditEvent.objects.filter(action="dose_change.rejected").exists()

@@ -219,25 +219,20 @@ def _check_direction(kind: DoseChangeKind, active: Decimal, new: Decimal, seriou
         )
 
 
+def _reject(change: DoseChange, pump: Pump, actor, reason: str, *, rule: str, at: datetime) -> None:
+    before = change.state
+    change.reject()
+    change.rejected_by, change.rejected_at, change.rejection_reason = actor, at, reason
+    change.save()
+    record_event(actor=actor, action="dose_change.rejected", patient=pump.patient, subject=change,
+                 before={"state": before}, after={"state": change.state}, rules=[rule], reason=reason)  # fmt: skip
+
+
 def _supersede_pending_increases(pump: Pump, actor, now: datetime) -> list[int]:
     """T6: a reduction for adverse effects rejects any increase still waiting to be programmed."""
     superseded = []
     for pending in pump.dose_changes.select_for_update().filter(state__in=PENDING):
-        before = pending.state
-        pending.reject()
-        pending.rejected_by, pending.rejected_at = actor, now
-        pending.rejection_reason = "T6: superseded by an adverse-effect reduction."
-        pending.save()
-        record_event(
-            actor=actor,
-            action="dose_change.rejected",
-            patient=pump.patient,
-            subject=pending,
-            before={"state": before},
-            after={"state": pending.state},
-            rules=["T6"],
-            reason=pending.rejection_reason,
-        )
+        _reject(pending, pump, actor, "T6: superseded by an adverse-effect reduction.", rule="T6", at=now)
         superseded.append(pending.pk)
     return superseded
 
@@ -435,25 +430,12 @@ def reject_dose_change(*, actor, change: DoseChange, reason: str) -> DoseChange:
     if not reason.strip():
         raise InvalidInput({"reason": ["Give the reason for rejecting the dose change."]})
     pump, change = _locked_change(change)
-    before = change.state
     try:
-        change.reject()
+        _reject(change, pump, actor, reason, rule="T9", at=timezone.now())
     except TransitionNotAllowed as exc:
         raise WorkflowConflict(
             f"T9: this dose change is {change.state} and can no longer be rejected.", rule="T9"
         ) from exc
-    change.rejected_by, change.rejected_at, change.rejection_reason = actor, timezone.now(), reason
-    change.save()
-    record_event(
-        actor=actor,
-        action="dose_change.rejected",
-        patient=pump.patient,
-        subject=change,
-        before={"state": before},
-        after={"state": change.state},
-        rules=["T9"],
-        reason=reason,
-    )
     return change
 
 
