@@ -1,8 +1,10 @@
+import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.response import Response
 
+from wardflow.api.filters import state_filter
 from wardflow.api.views import WardflowAPIView
 from wardflow.staff.models import Role
 
@@ -25,19 +27,25 @@ class AlertSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+class AlertFilter(django_filters.FilterSet):
+    state = state_filter()
+
+    class Meta:
+        model = Alert
+        fields = ["state"]
+
+
 class AlertListView(mixins.ListModelMixin, WardflowAPIView):
     """The caller's alert inbox. `?state=open` (or several, comma-separated: `?state=open,escalated`)."""
 
     allowed_roles = {"GET": CLINICAL_ROLES}
     serializer_class = AlertSerializer
 
-    def get_queryset(self):
-        alerts = visible_alerts(self.request.user).select_related("ward", "acknowledged_by")
-        if states := self.request.query_params.get("state"):
-            alerts = alerts.filter(state__in=states.split(","))
-        return alerts
+    filterset_class = AlertFilter
 
-    @extend_schema(parameters=[OpenApiParameter("state", str, description="open, acknowledged, escalated, resolved")])
+    def get_queryset(self):
+        return visible_alerts(self.request.user).select_related("ward", "acknowledged_by")
+
     def get(self, request):
         return self.list(request)
 

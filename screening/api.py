@@ -1,3 +1,4 @@
+import django_filters
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -5,12 +6,13 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from wardflow import protocol
+from wardflow.api.filters import state_filter, ward_filter
 from wardflow.api.views import WardflowAPIView
 from wardflow.patients.selectors import visible_patients
 from wardflow.staff.models import Role
 
 from . import selectors, services
-from .models import Assessment, Observation, TestDose
+from .models import Assessment, Observation, ScreeningTrial, TestDose
 
 CLINICAL_ROLES = frozenset({Role.NURSE, Role.NEUROLOGIST})
 NEUROLOGIST = frozenset({Role.NEUROLOGIST})
@@ -145,19 +147,25 @@ class TrialOpenView(WardflowAPIView):
         return _trial_response(trial, status.HTTP_201_CREATED)
 
 
+class TrialFilter(django_filters.FilterSet):
+    state = state_filter()
+    ward = ward_filter("patient__ward__code")
+
+    class Meta:
+        model = ScreeningTrial
+        fields = ["state", "ward"]
+
+
 class TrialListView(mixins.ListModelMixin, WardflowAPIView):
     """Trials on the caller's wards; `?state=awaiting_dose,observing` and `?ward=CODE` narrow the list."""
 
     allowed_roles = {"GET": CLINICAL_ROLES}
     serializer_class = TrialSerializer
 
+    filterset_class = TrialFilter
+
     def get_queryset(self):
-        trials = selectors.visible_trials(self.request.user)
-        if states := self.request.query_params.get("state"):
-            trials = trials.filter(state__in=states.split(","))
-        if ward := self.request.query_params.get("ward"):
-            trials = trials.filter(patient__ward__code=ward)
-        return trials
+        return selectors.visible_trials(self.request.user)
 
     def get(self, request):
         return self.list(request)

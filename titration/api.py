@@ -1,5 +1,6 @@
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
+import django_filters
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -8,13 +9,14 @@ from rest_framework.response import Response
 
 from screening.models import ScreeningTrial
 from wardflow import protocol
+from wardflow.api.filters import ward_filter
 from wardflow.api.views import WardflowAPIView
 from wardflow.patients.selectors import visible_patients
 from wardflow.policy import current_policy
 from wardflow.staff.models import Role
 
 from . import selectors, services
-from .models import DoseChange
+from .models import DoseChange, Pump
 
 CLINICAL_ROLES = frozenset({Role.NURSE, Role.NEUROLOGIST})
 NEUROLOGIST = frozenset({Role.NEUROLOGIST})
@@ -231,17 +233,24 @@ class ImplantView(WardflowAPIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+class PumpFilter(django_filters.FilterSet):
+    ward = ward_filter("patient__ward__code")
+
+    class Meta:
+        model = Pump
+        fields = ["ward"]
+
+
 class RegistryView(mixins.ListModelMixin, WardflowAPIView):
     """All implanted patients on the caller's wards, most urgent refill first; `?ward=CODE` narrows it."""
 
     allowed_roles = {"GET": CLINICAL_ROLES}
     serializer_class = RegistrySerializer
 
+    filterset_class = PumpFilter
+
     def get_queryset(self):
-        pumps = selectors.visible_pumps(self.request.user)
-        if ward := self.request.query_params.get("ward"):
-            pumps = pumps.filter(patient__ward__code=ward)
-        return pumps
+        return selectors.visible_pumps(self.request.user)
 
     def get(self, request):
         return self.list(request)

@@ -509,7 +509,7 @@ def _confirm_programming(*, actor, change, programmed_at, daily_dose_mcg, concen
     if pump.phase == Phase.TITRATION and change.kind in (DoseChangeKind.INITIAL, DoseChangeKind.TITRATION):
         alerts.schedule_check(
             TITRATION_STEP_DUE,
-            due_at=protocol.earliest_programming(programmed_at, programmed_at, True, current_policy()),
+            due_at=protocol.next_step_at(programmed_at, current_policy()),
             patient=pump.patient,
             subject=pump,
             payload={"after_change": change.pk},

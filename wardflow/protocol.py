@@ -439,12 +439,17 @@ def maintenance_range(daily_mcg: Decimal, origin: SpasticityOrigin, age: int) ->
     return RangeFinding(tuple(notices), tuple(warnings))
 
 
+def next_step_at(activated_at: datetime, policy: Policy = DEFAULT_POLICY) -> datetime:
+    """T3: the earliest time the next increase may be programmed after a change became active."""
+    return utc(activated_at) + timedelta(hours=policy.titration_spacing_hours)
+
+
 def earliest_programming(previous_activated_at: datetime | None, proposed_at: datetime, is_increase: bool,
                          policy: Policy = DEFAULT_POLICY) -> datetime:  # fmt: skip
     """T3: an increase is programmed no earlier than 24 h after the previous change became active; T6: decreases
     are never held back by that spacing."""
     if is_increase and previous_activated_at is not None:
-        return utc(previous_activated_at) + timedelta(hours=policy.titration_spacing_hours)
+        return next_step_at(previous_activated_at, policy)
     return proposed_at
 
 
