@@ -440,7 +440,7 @@ def test_a_dose_change_mid_interval_changes_the_reservoir_slope(clock, team, run
     programmed(nurse_client, change["id"], at(days=10), "120")
     # 10 days at 100 mcg/day used 2 mL: 18 mL left at day 10, then (18 - 2) x 500 / 120 = 66.67 days to the alarm
     pump = Pump.objects.get()
-    assert pump.alarm_at == at(days=10) + timedelta(days=float(Decimal(16) * 500 / 120))
+    assert pump.alarm_at == at(days=10) + timedelta(days=66, hours=16)
 
 
 def test_rescheduling_replaces_the_pending_reminders(clock, team, running_pump):

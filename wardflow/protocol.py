@@ -548,7 +548,8 @@ def alarm_time(moment: datetime, volume_now_ml: Decimal, alarm_ml: Decimal, conc
                daily_mcg: Decimal) -> datetime:  # fmt: skip
     """R2: when the low-reservoir alarm volume is reached at the program now in force."""
     days = days_to_alarm(volume_now_ml, alarm_ml, concentration_mcg_per_ml, daily_mcg)
-    return utc(moment) + timedelta(seconds=float(days * 86400))
+    # Exact Decimal days to whole microseconds (timedelta's resolution), without passing through a float.
+    return utc(moment) + timedelta(microseconds=int((days * 86_400_000_000).to_integral_value()))
 
 
 def refill_due(alarm_at: datetime, policy: Policy = DEFAULT_POLICY) -> datetime:
