@@ -3,13 +3,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY config ./config
 COPY wardflow ./wardflow
+COPY alerts ./alerts
+COPY screening ./screening
+COPY titration ./titration
+COPY web ./web
 RUN pip install --no-cache-dir .
-COPY . .
+COPY manage.py ./
+COPY templates ./templates
+COPY static ./static
 RUN useradd --system --home /app wardflow && chown -R wardflow /app
 USER wardflow
 # collectstatic needs settings, not secrets: a throwaway key for this build step only.
 RUN DEBUG=0 SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-000000000000 \
     python manage.py collectstatic --no-input
 EXPOSE 8000
-CMD ["gunicorn", "wardflow.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

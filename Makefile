@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-WITH_SERVICES := $(PY) -m wardflow.devservices
+WITH_SERVICES := $(PY) -m dev.services
 
 .PHONY: run test lint bench-scheduler
 
@@ -16,7 +16,7 @@ $(INSTALLED): pyproject.toml
 ## Start web (http://127.0.0.1:8000), Celery worker and beat in the foreground; Ctrl-C stops everything.
 run: $(INSTALLED)
 	DEBUG=1 ALERT_EMAIL_ENABLED=1 EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
-		$(WITH_SERVICES) $(PY) -m wardflow.devserver
+		$(WITH_SERVICES) $(PY) -m dev.server
 
 ## Run the whole test suite (lint and migration checks included).
 test: $(INSTALLED) lint

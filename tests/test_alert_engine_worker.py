@@ -18,8 +18,8 @@ from django.utils import timezone
 from alerts import services
 from alerts.models import Alert, DueCheck
 from alerts.tasks import dispatch_due_checks
+from config.celery import app
 from wardflow.audit.models import AuditEvent
-from wardflow.celery import app
 from wardflow.protocol import Severity
 from wardflow.staff.models import Role
 
@@ -48,7 +48,7 @@ def broker():
 def start_worker():
     env = {**os.environ, "DEBUG": "1", "DATABASE_URL": _database_url(), "REDIS_URL": _broker_url()}
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "wardflow", "worker", "--pool=solo", "--loglevel=warning"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=warning"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -102,8 +102,7 @@ def test_a_local_policy_is_audited_once_and_named_in_every_decisions_version(set
     from django.db import transaction
 
     from wardflow.audit.models import AuditEvent
-    from wardflow.audit.services import record_event
-    from wardflow.policy import record_policy_if_changed
+    from wardflow.audit.services import record_event, record_policy_if_changed
 
     assert not record_policy_if_changed()  # the protocol's defaults: nothing to record
     settings.WARDFLOW_POLICY = {"default_alarm_volume_ml": Decimal("4")}

@@ -6,11 +6,14 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from wardflow.policy import as_json, current_policy
 from wardflow.policy import protocol_version as policy_version
+from wardflow.protocol import DEFAULT_POLICY
 
+from .kinds import AuditAction
 from .models import GENESIS_HASH, AuditEvent
 
 # Key of the transaction-scoped advisory lock that serialises appends, so that the chain never forks: each event
@@ -65,3 +68,21 @@ def record_event(
     event.hash = event.compute_hash()
     event.save(force_insert=True)
     return event
+
+
+def record_policy_if_changed() -> bool:
+    """Audit the policy in force when it differs from the last one recorded (or none was). Returns whether it did."""
+    in_force = as_json(current_policy())
+    with transaction.atomic():
+        last = (
+            AuditEvent.objects.filter(action=AuditAction.POLICY_IN_FORCE)
+            .order_by("-id")
+            .values_list("after", flat=True)
+            .first()
+        )
+        if last == in_force or (last is None and in_force == as_json(DEFAULT_POLICY)):
+            return False  # unchanged, or the protocol's own defaults (which PROTOCOL_VERSION already names)
+        changed = sorted(k for k in in_force if last is None or last.get(k) != in_force[k])
+        record_event(actor=None, action=AuditAction.POLICY_IN_FORCE, before=last, after=in_force,
+                     reason="Protocol policy in force: " + ", ".join(changed))  # fmt: skip
+    return True

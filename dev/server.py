@@ -1,6 +1,6 @@
 """`make run`: migrate, seed the demo ward on first run, then web, Celery worker and Celery beat in the foreground.
 
-Expects DATABASE_URL and REDIS_URL (wardflow.devservices provides them). Ctrl-C stops all three cleanly.
+Expects DATABASE_URL and REDIS_URL (dev.services provides them). Ctrl-C stops all three cleanly.
 """
 
 import os
@@ -20,7 +20,7 @@ def main() -> int:
     manage = [python, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--no-input"], check=True, cwd=ROOT)  # noqa: S603
     subprocess.run(  # noqa: S603
-        [*manage, "seed_demo", "--credentials-file", str(VAR_DIR / "demo-credentials.txt")],
+        [python, "-m", "dev.seed", "--credentials-file", str(VAR_DIR / "demo-credentials.txt")],
         check=True,
         cwd=ROOT,
     )
@@ -28,11 +28,11 @@ def main() -> int:
     env = dict(os.environ)
     manager.add_process("web", f"{python} manage.py runserver 127.0.0.1:{port} --noreload", env=env, cwd=ROOT)
     manager.add_process(
-        "worker", f"{python} -m celery -A wardflow worker --loglevel=info --concurrency=2", env=env, cwd=ROOT
+        "worker", f"{python} -m celery -A config worker --loglevel=info --concurrency=2", env=env, cwd=ROOT
     )
     manager.add_process(
         "beat",
-        f"{python} -m celery -A wardflow beat --loglevel=info --schedule={VAR_DIR / 'celerybeat-schedule'}",
+        f"{python} -m celery -A config beat --loglevel=info --schedule={VAR_DIR / 'celerybeat-schedule'}",
         env=env,
         cwd=ROOT,
     )

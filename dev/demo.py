@@ -1,15 +1,30 @@
-"""Demo patients for `make run`, made through the same services the ward uses (so the audit trail is real)."""
+"""The demo ward for `make run`: on first run a ward, one account per role and three patients at different stages,
+made through the same services the ward uses (so the audit trail is real); the credentials are printed every run.
 
+    python -m dev.seed --credentials-file var/demo-credentials.txt
+"""
+
+import secrets
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from django.db import transaction
 from django.utils import timezone
 
 from screening import services as screening
 from titration import services as titration
 from wardflow.patients.services import register_patient
 from wardflow.protocol import Response
+from wardflow.staff.models import Role, User
+from wardflow.staff.services import add_staff, create_ward
 
+DEMO_WARD = ("DEMO", "Demonstration ward")
+DEMO_USERS = [
+    ("nurse", Role.NURSE, "Nora", "Nurse"),
+    ("neurologist", Role.NEUROLOGIST, "Nils", "Neurologist"),
+    ("admin", Role.ADMINISTRATOR, "Ada", "Administrator"),
+]
 VITALS = {
     "heart_rate": Decimal("74"),
     "systolic_bp": Decimal("122"),
@@ -71,3 +86,28 @@ def seed_demo_patients(ward, nurse, neurologist, neurologist_password: str) -> N
     titration.confirm_programming(actor=nurse, change=change, programmed_at=timezone.now(),
                                   daily_dose_mcg=change.new_daily_dose_mcg,
                                   concentration_mcg_per_ml=Decimal("500"))  # fmt: skip
+
+
+def seed_demo(credentials_file: Path) -> str:
+    """Seed the demo ward once (when no account exists yet); return the credentials to print."""
+    if not User.objects.exists():
+        _seed(credentials_file)
+    return credentials_file.read_text() if credentials_file.exists() else ""
+
+
+@transaction.atomic
+def _seed(credentials_file: Path) -> None:
+    ward = create_ward(actor=None, code=DEMO_WARD[0], name=DEMO_WARD[1])
+    lines, staff = [], {}
+    for username, role, first, last in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        wards = [ward.code] if role != Role.ADMINISTRATOR else []
+        staff[role] = (add_staff(actor=None, username=username, role=role, password=password, ward_codes=wards,
+                                 first_name=first, last_name=last, email=f"{username}@demo.wardflow.invalid"),
+                       password)  # fmt: skip
+        lines.append(f"  {role.value:<14} username {username:<12} password {password}\n")
+    (nurse, _), (neurologist, neurologist_password) = staff[Role.NURSE], staff[Role.NEUROLOGIST]
+    seed_demo_patients(ward, nurse, neurologist, neurologist_password)
+    credentials_file.parent.mkdir(parents=True, exist_ok=True)
+    credentials_file.write_text("".join(lines))
+    credentials_file.chmod(0o600)
