@@ -2,7 +2,7 @@
 the rows, claims them when due, raises, escalates, delivers and closes alerts, and audits each alert's life (A2)."""
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,13 +29,20 @@ ESCALATE = "alert.escalate"
 SEND_EMAILS_TASK = "alerts.tasks.send_alert_emails"
 
 
-def check_handler(kind: str):
-    """Register the function that evaluates due checks of `kind` (the feature owning the clinical rule)."""
-
-    def register(func: CheckHandler) -> CheckHandler:
+def register_check_handlers(handlers: Mapping[str, CheckHandler]) -> None:
+    """Register the functions that evaluate due checks, by kind. Each feature calls this once, from its
+    AppConfig.ready(), with the table in its checks.py."""
+    for kind, func in handlers.items():
         if kind in _handlers and _handlers[kind] is not func:
             raise ValueError(f"A handler for due checks of kind {kind!r} is already registered")
         _handlers[kind] = func
+
+
+def check_handler(kind: str):
+    """Decorator form of register_check_handlers (kept until every feature registers from its table)."""
+
+    def register(func: CheckHandler) -> CheckHandler:
+        register_check_handlers({kind: func})
         return func
 
     return register
