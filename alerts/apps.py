@@ -6,4 +6,6 @@ class AlertsConfig(AppConfig):
     verbose_name = "Due checks and alerts"
 
     def ready(self):
-        from . import services  # noqa: F401 - registers the escalation check handler
+        from . import checks, services
+
+        services.register_check_handlers(checks.CHECK_HANDLERS)

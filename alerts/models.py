@@ -6,6 +6,11 @@ from wardflow.protocol import Severity
 from wardflow.staff.models import Role
 
 
+def subject_key(subject) -> tuple[str, str]:
+    """How a due check or an alert names the record it is about (any model, by label and primary key)."""
+    return (subject._meta.label_lower, str(subject.pk)) if subject is not None else ("", "")
+
+
 class DueCheck(models.Model):
     """A future check, durable in PostgreSQL (never a Celery ETA task): at `due_at` the dispatcher claims the row,
     asks the feature that owns `kind` what to do, and closes it, in one transaction."""

@@ -1,5 +1,7 @@
 from django.db.models import Q, QuerySet
 
+from wardflow import protocol
+from wardflow.errors import DomainError, RoleNotAllowed
 from wardflow.staff.models import Role
 
 from .models import Alert
@@ -14,3 +16,14 @@ def visible_alerts(user) -> QuerySet[Alert]:
     if role == Role.NEUROLOGIST:
         mine |= Q(escalated_at__isnull=False)
     return Alert.objects.filter(mine, ward__in=user.ward_ids).order_by("-raised_at", "-id")
+
+
+def acknowledge_refusal(user, alert: Alert) -> DomainError | None:
+    """A2: urgent alerts are acknowledged by a neurologist; the one place that says who may acknowledge what."""
+    if not protocol.may_acknowledge(protocol.Severity(alert.severity), user.role):
+        return RoleNotAllowed("Urgent alerts must be acknowledged by a neurologist.", rule="A2")
+    return None
+
+
+def may_acknowledge(user, alert: Alert) -> bool:
+    return alert.state in (Alert.State.OPEN, Alert.State.ESCALATED) and acknowledge_refusal(user, alert) is None

@@ -15,7 +15,7 @@ _usernames = itertools.count(1)
 
 
 def pytest_report_header(config):
-    from tests.browser.conftest import CHROMIUM
+    from tests.web.browser.conftest import CHROMIUM
 
     if CHROMIUM is None:
         return "browser tests: SKIPPED - no Chromium found (install Debian's chromium, or set CHROMIUM_PATH)"

@@ -8,6 +8,7 @@ from wardflow.audit.services import record_event
 from wardflow.errors import InvalidInput
 from wardflow.staff.models import WARD_SCOPED_ROLES
 
+from .kinds import AuditAction
 from .models import Patient
 from .signals import patient_flags_changed
 
@@ -58,7 +59,7 @@ def register_patient(*, actor, ward, **fields) -> Patient:
     patient = Patient.objects.create(ward=ward, **fields)
     record_event(
         actor=actor,
-        action="patient.registered",
+        action=AuditAction.REGISTERED,
         patient=patient,
         subject=patient,
         after=patient_snapshot(patient),
@@ -83,7 +84,7 @@ def update_patient_flags(*, actor, patient: Patient, changes: dict, reason: str 
     patient.save(update_fields=list(changed))
     record_event(
         actor=actor,
-        action="patient.flags_changed",
+        action=AuditAction.FLAGS_CHANGED,
         patient=patient,
         subject=patient,
         before=before,

@@ -6,13 +6,14 @@ from django.db import transaction
 from wardflow.audit.services import record_event
 from wardflow.errors import InvalidInput
 
+from .kinds import AuditAction
 from .models import Role, User, Ward
 
 
 @transaction.atomic
 def create_ward(*, actor, code: str, name: str) -> Ward:
     ward = Ward.objects.create(code=code, name=name)
-    record_event(actor=actor, action="ward.created", subject=ward, after={"code": code, "name": name})
+    record_event(actor=actor, action=AuditAction.WARD_CREATED, subject=ward, after={"code": code, "name": name})
     return ward
 
 
@@ -36,7 +37,7 @@ def add_staff(*, actor, username: str, role: Role, password: str, ward_codes=(),
     user.wards.set(wards)
     record_event(
         actor=actor,
-        action="staff.added",
+        action=AuditAction.STAFF_ADDED,
         subject=user,
         after={"username": username, "role": role, "wards": sorted(w.code for w in wards)},
     )

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from wardflow.ops import health
 from wardflow.ops.logging import RequestContextFilter, current_request
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 PRODUCTION_KEY = "p" * 30 + "-Zq8v!w3Lr0xT7yN2mB5kC9dF1gH4jS6"
 
 

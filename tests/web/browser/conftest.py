@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 TABLET = {"width": 768, "height": 1024}
 # Root in a sandbox, no GPU, and no calls home: the machine's network is closed.
 LAUNCH_ARGS = [

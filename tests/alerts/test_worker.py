@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from alerts import services
+from alerts.kinds import CheckKind
 from alerts.models import Alert, DueCheck
 from alerts.tasks import dispatch_due_checks
 from config.celery import app
@@ -23,7 +24,7 @@ from wardflow.audit.models import AuditEvent
 from wardflow.protocol import Severity
 from wardflow.staff.models import Role
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ISOLATED_REDIS_DB = 14
 
 
@@ -90,7 +91,7 @@ def test_a_check_outlives_a_redis_restart_and_a_killed_worker(allow_audit_flush,
             target_role=Role.NURSE,
             at=timezone.now() - timedelta(minutes=31),
         )
-    check = DueCheck.objects.get(kind=services.ESCALATE)
+    check = DueCheck.objects.get(kind=CheckKind.ESCALATE)
 
     # The dispatch message is lost with the broker's data (Redis restarted without persistence).
     send_dispatch()

@@ -1,0 +1,35 @@
+"""Due checks: durable rows in PostgreSQL, created and closed inside the transaction of the change that makes them
+due or moot (never a Celery ETA task)."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.utils import timezone
+
+from ..models import DueCheck, subject_key
+
+
+def schedule_check(kind: str, *, due_at: datetime, patient=None, subject=None, payload: dict | None = None) -> DueCheck:
+    """Create a durable due-check row; call it inside the transaction of the change that makes it due."""
+    subject_type, subject_id = subject_key(subject)
+    return DueCheck.objects.create(
+        kind=kind,
+        due_at=due_at,
+        patient=patient,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        payload=payload or {},
+    )
+
+
+def cancel_checks(*, subject=None, kinds: Iterable[str] | None = None, ids: Iterable[int] | None = None) -> int:
+    """Close pending checks resolved early or being rescheduled: a subject's (of `kinds`), or the given ones."""
+    pending = DueCheck.objects.filter(state=DueCheck.State.PENDING)
+    if ids is not None:
+        pending = pending.filter(pk__in=list(ids))
+    else:
+        subject_type, subject_id = subject_key(subject)
+        pending = pending.filter(subject_type=subject_type, subject_id=subject_id)
+    if kinds is not None:
+        pending = pending.filter(kind__in=list(kinds))
+    return pending.update(state=DueCheck.State.CANCELLED, closed_at=timezone.now())
