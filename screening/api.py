@@ -41,7 +41,7 @@ class TestDoseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.DateTimeField()))
     def get_observations_due(self, dose) -> list[str]:
-        return [TIME.to_representation(t) for t in services.observations_due(dose)]
+        return [TIME.to_representation(t) for t in selectors.observations_due(dose)]
 
     @extend_schema_field(AssessmentSerializer(allow_null=True))
     def get_assessment(self, dose) -> dict | None:
@@ -214,7 +214,7 @@ class AssessResponseView(_TrialActView):
 
     @extend_schema(request=AssessSerializer, responses={201: AssessmentSerializer})
     def post(self, request, pk):
-        dose = get_object_or_404(TestDose.objects.filter(trial__in=selectors.visible_trials(request.user)), pk=pk)
+        dose = get_object_or_404(selectors.visible_test_doses(request.user), pk=pk)
         assessment = services.assess_response(actor=request.user, test_dose=dose, **self.validated())
         return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
 
@@ -239,7 +239,8 @@ CancelTrialView = _reasoned_act(services.cancel_trial)
 
 
 class PatientObservationView(WardflowAPIView):
-    """Observations outside a screening trial (implanted patients): W1/O1 signs raise urgent alerts."""
+    """Observations charted on the patient: the service files them under the patient's open or suspended trial, if
+    any (S10); for implanted patients W1/O1 signs raise urgent alerts."""
 
     allowed_roles = {"POST": CLINICAL_ROLES}
     serializer_class = ObservationSerializer

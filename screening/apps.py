@@ -6,4 +6,10 @@ class ScreeningConfig(AppConfig):
     verbose_name = "Screening trials"
 
     def ready(self):
-        from . import services  # noqa: F401 - registers due-check handlers and the P1 receiver
+        from alerts.services import register_check_handlers
+
+        from . import checks
+
+        register_check_handlers(checks.CHECK_HANDLERS)
+        for signal, receiver, dispatch_uid in checks.RECEIVERS:
+            signal.connect(receiver, dispatch_uid=dispatch_uid)

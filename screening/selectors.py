@@ -1,12 +1,24 @@
+"""Screening reads: trials as the ward sees them, the S7 suggestion and its inputs, and who may act on a trial now.
+The refusal functions are the single place of their rule: the pages ask them whether to offer an act, the services
+raise what they return."""
+
+from datetime import datetime, timedelta
+
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from wardflow import protocol
+from wardflow.errors import DomainError, WorkflowConflict
 from wardflow.patients.selectors import visible_patients
+from wardflow.policy import current_policy
 from wardflow.protocol import TrialState
+from wardflow.staff.models import Role
+from wardflow.staff.roles import role_refusal
 
-from .models import Observation, ScreeningTrial, TestDose
-from .services import suggestion_for
+from .models import OPEN_STATES, Observation, ScreeningTrial, TestDose
+
+# S10: a suspended trial is still the patient's trial: it keeps their observations and blocks a second one (S1).
+CURRENT_STATES = (*OPEN_STATES, TrialState.SUSPENDED)
 
 
 def _with_details(trials: QuerySet[ScreeningTrial]) -> QuerySet[ScreeningTrial]:
@@ -30,8 +42,18 @@ def visible_trials(user) -> QuerySet[ScreeningTrial]:
     return _with_details(ScreeningTrial.objects.filter(patient__in=visible_patients(user)))
 
 
+def visible_test_doses(user) -> QuerySet[TestDose]:
+    """Test doses of the trials the caller may see."""
+    return TestDose.objects.filter(trial__in=visible_trials(user))
+
+
 def trial_with_details(pk: int) -> ScreeningTrial:
     return _with_details(ScreeningTrial.objects.filter(pk=pk)).get()
+
+
+def current_trials(patient) -> QuerySet[ScreeningTrial]:
+    """The patient's open or suspended trial (at most one, S1)."""
+    return ScreeningTrial.objects.filter(patient=patient, state__in=CURRENT_STATES)
 
 
 def next_dose(trial: ScreeningTrial) -> tuple[int | None, object, object]:
@@ -47,9 +69,106 @@ def next_dose(trial: ScreeningTrial) -> tuple[int | None, object, object]:
     return number, protocol.ladder_dose_mcg(number, trial.first_dose_mcg), due_at
 
 
+def observations_due(dose: TestDose) -> list[datetime]:
+    """S5: when the observations after this dose are due."""
+    return protocol.observation_schedule(dose.administered_at, current_policy())
+
+
+def slot_is_charted(trial: ScreeningTrial, slot_due: datetime) -> bool:
+    """A1: whether an observation charted on the trial fills the one due at `slot_due`."""
+    policy = current_policy()
+    window = timedelta(minutes=policy.observation_slot_minutes)
+    charted = trial.observations.filter(observed_at__range=(slot_due - window, slot_due + window))
+    return any(protocol.observation_fills_slot(o.observed_at, slot_due, policy) for o in charted)
+
+
+def baseline_and_window(dose: TestDose, earlier_doses: list[TestDose], observations: list[Observation]):
+    """S5/S7: the dose's baseline is the last observation before it and after the previous dose's window; its
+    window holds the observations 4-8 h after it."""
+    window_end = timedelta(hours=protocol.ASSESSMENT_WINDOW_HOURS[1])
+    not_before = earlier_doses[-1].administered_at + window_end if earlier_doses else None
+    before = [
+        o
+        for o in observations
+        if o.observed_at < dose.administered_at and (not_before is None or o.observed_at > not_before)
+    ]
+    window = [o for o in observations if protocol.in_assessment_window(dose.administered_at, o.observed_at)]
+    return (before[-1] if before else None), window
+
+
+def suggestion_for(
+    dose: TestDose, earlier_doses: list[TestDose], observations: list[Observation]
+) -> protocol.Suggestion:
+    baseline, window = baseline_and_window(dose, earlier_doses, observations)
+    as_scores = lambda o: protocol.Scores(o.ashworth_mean, o.penn_spasm_frequency)  # noqa: E731
+    return protocol.suggest_response(
+        as_scores(baseline) if baseline else None, [as_scores(o) for o in window], current_policy()
+    )
+
+
 def current_suggestion(trial: ScreeningTrial) -> protocol.Suggestion | None:
     """S7 for the dose being observed, from the prefetched doses and observations."""
     if trial.state != TrialState.OBSERVING:
         return None
     doses = list(trial.doses.all())
     return suggestion_for(doses[-1], doses[:-1], list(trial.observations.all()))
+
+
+def closed_trial_refusal(trial: ScreeningTrial) -> WorkflowConflict:
+    """Why nothing more is charted on a trial that is not open."""
+    if trial.state == TrialState.SUSPENDED:
+        return WorkflowConflict("The trial is suspended pending neurologist review.", rule="S10")
+    return WorkflowConflict(f"The trial is closed ({trial.state}).", rule="S9")
+
+
+def open_trial_refusal(actor, patient) -> DomainError | None:
+    """Why `actor` may not open a screening trial for `patient` now, or None. The first dose (S2) and the P2 age
+    override depend on what is entered, and are checked by the act itself."""
+    if refusal := role_refusal(actor, Role.NEUROLOGIST, rule="S1", doing="open a screening trial"):
+        return refusal
+    # T1: an implanted patient has been screened already (a reverse relation: titration is built on screening).
+    if patient.pumps.exists():
+        return WorkflowConflict("T1: this patient already has an implanted pump; screening is over.", rule="T1")
+    if current_trials(patient).exists():
+        return WorkflowConflict("This patient already has an open screening trial.", rule="S1")
+    return None
+
+
+def may_open_trial(actor, patient) -> bool:
+    return open_trial_refusal(actor, patient) is None
+
+
+def give_dose_refusal(actor, trial: ScreeningTrial) -> DomainError | None:
+    """Why `actor` may not give the trial's next test dose now, or None. The dose, its time (S3) and its
+    preparation (S1, S4) are checked by the act itself."""
+    if refusal := role_refusal(actor, Role.NURSE, Role.NEUROLOGIST, rule="S4", doing="give a test dose"):
+        return refusal
+    if trial.state == TrialState.OBSERVING:
+        return WorkflowConflict("The previous test dose has not been assessed yet (S6, S9).", rule="S9")
+    if trial.state != TrialState.AWAITING_DOSE:
+        return closed_trial_refusal(trial)
+    if trial.patient.active_infection:
+        return WorkflowConflict(
+            "P1: the patient has a charted active infection; no test dose until it is charted resolved.", rule="P1"
+        )
+    return None
+
+
+def may_give_dose(actor, trial: ScreeningTrial) -> bool:
+    return give_dose_refusal(actor, trial) is None
+
+
+def assess_refusal(actor, dose: TestDose) -> DomainError | None:
+    """Why `actor` may not assess the response to `dose` now, or None. Whether a 4 h observation is charted by the
+    time of the assessment (S6) is checked by the act itself."""
+    if refusal := role_refusal(actor, Role.NEUROLOGIST, rule="S6", doing="assess a response"):
+        return refusal
+    if hasattr(dose, "assessment"):
+        return WorkflowConflict(f"Test dose {dose.number} has already been assessed.", rule="S6")
+    if dose.trial.state != TrialState.OBSERVING:
+        return closed_trial_refusal(dose.trial)
+    return None
+
+
+def may_assess(actor, dose: TestDose) -> bool:
+    return assess_refusal(actor, dose) is None

@@ -12,7 +12,6 @@ from wardflow import protocol
 from wardflow.api.filters import ward_filter
 from wardflow.api.views import WardflowAPIView
 from wardflow.patients.selectors import visible_patients
-from wardflow.policy import current_policy
 from wardflow.staff.models import Role
 
 from . import selectors, services
@@ -112,7 +111,7 @@ class PumpSerializer(serializers.Serializer):
         return shown(rate, "0.001")
 
     def get_current_volume_ml(self, pump) -> str | None:
-        return shown(services.estimated_volume(pump, timezone.now()), "0.01")
+        return shown(selectors.estimated_volume(pump, timezone.now()), "0.01")
 
     def get_days_to_alarm(self, pump) -> str | None:
         return shown(selectors.days_to_alarm(pump, timezone.now()), "0.1", ROUND_DOWN)
@@ -122,7 +121,7 @@ class PumpSerializer(serializers.Serializer):
         active = pump.active_change
         if active is None:
             return []
-        program = services.parse_segments(active.segments)
+        program = selectors.parse_segments(active.segments)
         rates = protocol.segment_rates_mcg_per_hour(active.new_daily_dose_mcg, program)
         return [
             {"start": f"{s.start_minute // 60:02d}:{s.start_minute % 60:02d}", "percent": str(s.percent),
@@ -167,8 +166,6 @@ class ImplantSerializer(serializers.Serializer):
     dilution_note = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate_serial(self, value):
-        from .models import Pump
-
         if Pump.objects.filter(serial=value).exists():
             raise serializers.ValidationError("A pump with this serial number is already recorded.")
         return value
@@ -225,11 +222,10 @@ class ImplantView(WardflowAPIView):
     @extend_schema(request=ImplantSerializer, responses={201: PumpSerializer})
     def post(self, request, pk):
         patient = get_object_or_404(visible_patients(request.user), pk=pk)
-        data = dict(self.validated())
-        data.setdefault("alarm_ml", current_policy().default_alarm_volume_ml)
-        pump = services.implant_pump(actor=request.user, patient=patient, **data)
+        pump = services.implant_pump(actor=request.user, patient=patient, **self.validated())
         body = _pump_body(request, pump.pk)
-        body["initial_dose_change"] = DoseChangeSerializer(pump.dose_changes.get(kind="initial")).data
+        initial = pump.dose_changes.get(kind=protocol.DoseChangeKind.INITIAL)
+        body["initial_dose_change"] = DoseChangeSerializer(initial).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 

@@ -6,4 +6,8 @@ class TitrationConfig(AppConfig):
     verbose_name = "Pumps, titration and refills"
 
     def ready(self):
-        from . import services  # noqa: F401 - registers the refill and titration due-check handlers
+        from alerts.services import register_check_handlers
+
+        from .checks import CHECK_HANDLERS
+
+        register_check_handlers(CHECK_HANDLERS)

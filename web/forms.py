@@ -49,9 +49,13 @@ class PatientForm(forms.ModelForm):
 
 class OpenTrialForm(forms.Form):
     first_dose_mcg = forms.TypedChoiceField(label="First test dose", coerce=Decimal, choices=[
-        ("50", "50 mcg (standard, S1)"), ("25", "25 mcg (very small children, S2)")])  # fmt: skip
+        (protocol.TEST_DOSE_LADDER_MCG[0], f"{protocol.TEST_DOSE_LADDER_MCG[0]} mcg (standard, S1)"),
+        (protocol.PEDIATRIC_FIRST_DOSE_MCG, f"{protocol.PEDIATRIC_FIRST_DOSE_MCG} mcg (very small children, S2)"),
+    ])  # fmt: skip
     reason = forms.CharField(label="Reason for a 25 mcg start (S2)", required=False)
-    override_reason = forms.CharField(label="Override reason, patient under 4 years (P2)", required=False)
+    override_reason = forms.CharField(
+        label=f"Override reason, patient under {protocol.MIN_SCREENING_AGE_YEARS} years (P2)", required=False
+    )
 
 
 class ImplantForm(forms.Form):

@@ -6,8 +6,14 @@ from datetime import datetime
 
 from django.db.models import Count, Prefetch, Q
 
+from alerts import kinds as alert_kinds
 from alerts.models import Alert, DueCheck
-from screening.models import OPEN_STATES, Observation, ScreeningTrial, TestDose
+from alerts.selectors import may_acknowledge
+from screening import kinds as screening_kinds
+from screening import selectors as screening
+from screening.models import Observation, ScreeningTrial, TestDose
+from titration import kinds as titration_kinds
+from titration import selectors as titration
 from titration.models import DoseChange, Pump
 from wardflow.patients.models import Patient
 from wardflow.patients.selectors import visible_patients
@@ -15,12 +21,9 @@ from wardflow.protocol import TrialState
 
 SEVERITY_RANK = {"urgent": 0, "warning": 1, "info": 2}
 DUE_LABELS = {
-    "screening.observation_overdue": "Observation",
-    "screening.next_dose_due": "Next test dose",
-    "titration.refill_reminder": "Refill reminder",
-    "titration.refill_overdue": "Refill due",
-    "titration.step_due": "Titration step",
-    "alert.escalate": "Escalation",
+    kind: kind.label
+    for kinds in (screening_kinds.CheckKind, titration_kinds.CheckKind, alert_kinds.CheckKind)
+    for kind in kinds
 }
 
 
@@ -64,7 +67,9 @@ def ward_board(user, now: datetime) -> list[BoardRow]:
     }
     pumps = {p.patient_id: p for p in Pump.objects.filter(patient__in=ids).select_related("active_change")}
     due: dict[int, list[DueCheck]] = defaultdict(list)
-    for check in DueCheck.objects.filter(patient__in=ids, state=DueCheck.State.PENDING).exclude(kind="alert.escalate"):
+    for check in DueCheck.objects.filter(patient__in=ids, state=DueCheck.State.PENDING).exclude(
+        kind=alert_kinds.CheckKind.ESCALATE
+    ):
         due[check.patient_id].append(check)
     open_alerts: dict[int, list[Alert]] = defaultdict(list)
     for alert in Alert.objects.filter(patient__in=ids, state__in=[Alert.State.OPEN, Alert.State.ESCALATED]):
@@ -131,13 +136,6 @@ def patient_page(user, pk: int) -> PatientPage:
     )
 
 
-def open_trials_on_wards(user):
-    """Trials whose observations are still charted to them: open, or suspended pending review (S10)."""
-    return ScreeningTrial.objects.filter(
-        patient__in=visible_patients(user), state__in=[*OPEN_STATES, TrialState.SUSPENDED]
-    )
-
-
 def approval_queue(user):
     """Proposed dose changes on the caller's wards, oldest first (T9)."""
     return (
@@ -154,3 +152,35 @@ def programming_queue(user):
         .select_related("pump", "pump__patient")
         .order_by("earliest_at")
     )
+
+
+@dataclass
+class PatientActs:
+    """What the caller may do from the patient page now: each answer comes from the selector that the service
+    itself refuses by, so the page never offers an act the service would refuse for its state or role."""
+
+    open_trial: bool
+    give_dose: bool
+    implant: bool
+    propose: bool
+    refill: bool
+    assess: set[int]
+    program: set[int]
+
+
+def patient_acts(user, page: PatientPage) -> PatientActs:
+    trial, pump = page.trial, page.pump
+    return PatientActs(
+        open_trial=screening.may_open_trial(user, page.patient),
+        give_dose=trial is not None and screening.may_give_dose(user, trial),
+        implant=trial is not None and pump is None and titration.may_implant(user, trial),
+        propose=pump is not None and titration.may_propose(user, pump),
+        refill=pump is not None,
+        assess={d.pk for d in page.doses if screening.may_assess(user, d)},
+        program={c.pk for c in page.dose_changes if titration.may_program(user, c)},
+    )
+
+
+def acknowledgeable(user, alerts) -> set[int]:
+    """A2: the alerts of the list that this user may acknowledge."""
+    return {a.pk for a in alerts if may_acknowledge(user, a)}

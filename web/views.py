@@ -1,6 +1,5 @@
 """The ward pages. Views are thin: a form translates, a service decides, a selector reads."""
 
-from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 from functools import wraps
 from urllib.parse import urlencode
@@ -17,11 +16,10 @@ from django.views.decorators.http import require_POST
 
 from alerts import services as alert_services
 from alerts.selectors import visible_alerts
+from screening import selectors as screening_reads
 from screening import services as screening
-from screening.models import TestDose
-from screening.selectors import next_dose, visible_trials
+from titration import selectors as titration_reads
 from titration import services as titration
-from titration.selectors import days_to_alarm, visible_dose_changes, visible_pumps
 from wardflow import protocol
 from wardflow.audit.api import AuditEventFilter
 from wardflow.audit.selectors import verify_chain, visible_events
@@ -29,10 +27,9 @@ from wardflow.errors import DomainError, InvalidInput
 from wardflow.patients.models import Patient
 from wardflow.patients.selectors import visible_patients
 from wardflow.patients.services import register_patient
-from wardflow.policy import current_policy
 from wardflow.staff.models import Role
 
-from . import forms, selectors
+from . import charts, forms, selectors
 
 CLINICAL = (Role.NURSE, Role.NEUROLOGIST)
 
@@ -103,66 +100,23 @@ def patient(request, pk):
         page = selectors.patient_page(request.user, pk)
     except Patient.DoesNotExist as exc:
         raise Http404 from exc
-    today = timezone.localdate()
+    today, now = timezone.localdate(), timezone.now()
+    pump = page.pump
+    days_left = titration_reads.days_to_alarm(pump, now) if pump else None
     return render(request, "web/patient.html", {
         "page": page,
+        "acts": selectors.patient_acts(request.user, page),
         "cautions": page.patient.cautions(today),
         "age": page.patient.age_years(today),
-        "response_curves": _response_curves(page),
-        "dose_history": _dose_history(page),
-        "volume_now": titration.estimated_volume(page.pump, timezone.now()) if page.pump else None,
-        "days_left": _days_left(page.pump),
+        "response_curves": charts.response_curves(page),
+        "dose_history": charts.dose_history(page, now),
+        "volume_now": titration_reads.estimated_volume(pump, now) if pump else None,
+        "days_left": None if days_left is None else days_left.quantize(Decimal("0.1"), ROUND_DOWN),
     })  # fmt: skip
 
 
-def _days_left(pump):
-    days = days_to_alarm(pump, timezone.now()) if pump else None
-    return None if days is None else days.quantize(Decimal("0.1"), ROUND_DOWN)
-
-
-def _response_curves(page) -> list[dict]:
-    """Per test dose: Ashworth and Penn over hours since the dose, its baseline marked (S5-S7)."""
-    curves = []
-    for i, dose in enumerate(page.doses):
-        baseline, _ = screening.baseline_and_window(dose, page.doses[:i], page.observations)
-        hours_after = [o for o in page.observations if dose.administered_at <= o.observed_at
-                       <= dose.administered_at + timedelta(hours=12)]  # fmt: skip
-        points = ([baseline] if baseline else []) + hours_after
-        curves.append({
-            "id": f"curve-{dose.number}",
-            "title": f"Test dose {dose.number}: {dose.dose_mcg} mcg",
-            "window": list(protocol.ASSESSMENT_WINDOW_HOURS),
-            "points": [{"h": round((o.observed_at - dose.administered_at).total_seconds() / 3600, 2),
-                        "ashworth": o.ashworth_mean, "penn": o.penn_spasm_frequency,
-                        "baseline": o is baseline} for o in points],
-        })  # fmt: skip
-    return curves
-
-
-def _dose_history(page) -> dict | None:
-    """Daily dose over days since implant, refills marked, and the projected reservoir volume to the alarm line."""
-    pump = page.pump
-    if pump is None:
-        return None
-
-    def day(moment):
-        return round((moment - pump.implanted_at).total_seconds() / 86400, 2)
-
-    active = sorted((c for c in page.dose_changes if c.programmed_at), key=lambda c: c.programmed_at)
-    steps = [{"x": day(c.programmed_at), "y": c.new_daily_dose_mcg} for c in active]
-    if steps:
-        steps.append({"x": day(timezone.now()), "y": steps[-1]["y"]})
-    now = timezone.now()
-    volume = [{"x": day(pump.filled_at), "y": pump.volume_after_fill_ml},
-              {"x": day(now), "y": titration.estimated_volume(pump, now).quantize(Decimal("0.01"))}]  # fmt: skip
-    if pump.alarm_at:
-        volume.append({"x": day(pump.alarm_at), "y": pump.alarm_ml})
-    return {"dose": steps, "volume": volume, "alarm_ml": pump.alarm_ml,
-            "refills": [day(r.refilled_at) for r in pump.refills.all()]}  # fmt: skip
-
-
 def _trial_or_404(request, pk):
-    return get_object_or_404(visible_trials(request.user), pk=pk)
+    return get_object_or_404(screening_reads.visible_trials(request.user), pk=pk)
 
 
 @role_required(*CLINICAL)
@@ -187,7 +141,7 @@ def open_trial(request, pk):
 @role_required(Role.NEUROLOGIST)
 def implant(request, pk):
     trial = _trial_or_404(request, pk)
-    form = forms.ImplantForm(request.POST or None, initial={"alarm_ml": current_policy().default_alarm_volume_ml})
+    form = forms.ImplantForm(request.POST or None, initial=titration_reads.implant_defaults())
     if submitted(
         request, form, titration.implant_pump, actor=request.user, patient=trial.patient, screening_trial=trial
     ):
@@ -199,22 +153,26 @@ def implant(request, pk):
 @role_required(*CLINICAL)
 def give_dose(request, pk):
     trial = _trial_or_404(request, pk)
-    number, mcg, due_at = next_dose(trial)
+    number, mcg, due_at = screening_reads.next_dose(trial)
     form = forms.TestDoseForm(request.POST or None, initial={"dose_mcg": mcg,
                               "volume_ml": protocol.ladder_volume_ml(mcg) if mcg else None})  # fmt: skip
-    if submitted(request, form, screening.give_test_dose, actor=request.user, trial=trial):
-        messages.success(request, f"Test dose {number} recorded. Observations are due hourly for 8 h (S5).")
+    if dose := submitted(request, form, screening.give_test_dose, actor=request.user, trial=trial):
+        due = ", ".join(f"{timezone.localtime(t):%H:%M}" for t in screening_reads.observations_due(dose))
+        messages.success(request, f"Test dose {number} recorded. Observations are due at {due} (S5).")
         return redirect("patient", pk=trial.patient_id)
     return render(request, "web/dose_form.html", {"form": form, "trial": trial, "number": number, "mcg": mcg,
-                                                  "due_at": due_at, "patient": trial.patient})  # fmt: skip
+                                                  "due_at": due_at, "patient": trial.patient,
+                                                  "concentration": protocol.TEST_DOSE_CONCENTRATION_MCG_PER_ML,
+                                                  "min_injection_seconds": protocol.MIN_INJECTION_SECONDS})  # fmt: skip
 
 
 @role_required(*CLINICAL)
 def chart_observation(request, pk):
     patient = get_object_or_404(visible_patients(request.user), pk=pk)
-    trial = selectors.open_trials_on_wards(request.user).filter(patient=patient).first()
+    # The service charts the observation to the patient's current trial (S10); the page only names it.
+    trial = screening_reads.current_trials(patient).first()
     form = forms.ObservationForm(request.POST or None)
-    if submitted(request, form, screening.chart_observation, actor=request.user, patient=patient, trial=trial):
+    if submitted(request, form, screening.chart_observation, actor=request.user, patient=patient):
         messages.success(request, "Observation charted.")
         return redirect("patient", pk=patient.pk)
     return render(request, "web/observation_form.html", {"form": form, "patient": patient, "trial": trial})
@@ -222,13 +180,12 @@ def chart_observation(request, pk):
 
 @role_required(Role.NEUROLOGIST)
 def assess(request, pk):
-    dose = get_object_or_404(TestDose.objects.filter(trial__in=visible_trials(request.user)).select_related("trial"),
-                             pk=pk)  # fmt: skip
+    dose = get_object_or_404(screening_reads.visible_test_doses(request.user).select_related("trial"), pk=pk)
     trial = dose.trial
-    doses = list(trial.doses.all())
+    earlier = [d for d in trial.doses.all() if d.number < dose.number]
     observations = list(trial.observations.all())
-    suggestion = screening.suggestion_for(dose, [d for d in doses if d.number < dose.number], observations)
-    baseline, window = screening.baseline_and_window(dose, [d for d in doses if d.number < dose.number], observations)
+    suggestion = screening_reads.suggestion_for(dose, earlier, observations)
+    baseline, window = screening_reads.baseline_and_window(dose, earlier, observations)
     form = forms.AssessmentForm(request.POST or None, initial={"response": suggestion.response})
     if submitted(request, form, screening.assess_response, actor=request.user, test_dose=dose):
         messages.success(request, "Response assessed.")
@@ -246,7 +203,7 @@ def approvals(request):
 
 @role_required(Role.NEUROLOGIST)
 def approve(request, pk):
-    change = get_object_or_404(visible_dose_changes(request.user), pk=pk)
+    change = get_object_or_404(titration_reads.visible_dose_changes(request.user), pk=pk)
     rejecting = "reject" in request.POST
     form = forms.ApprovalForm(None if rejecting else request.POST or None)
     reject_form = forms.RejectForm(request.POST if rejecting else None)
@@ -264,7 +221,7 @@ def approve(request, pk):
 
 @role_required(Role.NURSE)
 def program(request, pk):
-    change = get_object_or_404(visible_dose_changes(request.user), pk=pk)
+    change = get_object_or_404(titration_reads.visible_dose_changes(request.user), pk=pk)
     form = forms.ProgrammingForm(request.POST or None)
     if submitted(request, form, titration.confirm_programming, actor=request.user, change=change):
         messages.success(request, "Programming confirmed: the new program is active.")
@@ -276,12 +233,14 @@ def program(request, pk):
 
 @role_required(*CLINICAL)
 def programming_queue(request):
-    return render(request, "web/programming_queue.html", {"queue": list(selectors.programming_queue(request.user))})
+    queue = list(selectors.programming_queue(request.user))
+    programmable = {c.pk for c in queue if titration_reads.may_program(request.user, c)}
+    return render(request, "web/programming_queue.html", {"queue": queue, "programmable": programmable})
 
 
 @role_required(*CLINICAL)
 def refill(request, pk):
-    pump = get_object_or_404(visible_pumps(request.user), pk=pk)
+    pump = get_object_or_404(titration_reads.visible_pumps(request.user), pk=pk)
     form = forms.RefillForm(request.POST or None, initial={"concentration_mcg_per_ml": pump.concentration_mcg_per_ml})
     if submitted(request, form, titration.record_refill, actor=request.user, pump=pump):
         messages.success(request, "Refill recorded.")
@@ -292,9 +251,9 @@ def refill(request, pk):
 
 @role_required(*CLINICAL)
 def propose(request, pk):
-    pump = get_object_or_404(visible_pumps(request.user), pk=pk)
+    pump = get_object_or_404(titration_reads.visible_pumps(request.user), pk=pk)
     form = forms.ProposeForm(request.POST or None)
-    if request.user.role != Role.NEUROLOGIST:
+    if not titration_reads.may_override_band(request.user):
         del form.fields["override_reason"]
     if submitted(request, form, titration.propose_dose_change, actor=request.user, pump=pump):
         messages.success(request, "Dose change proposed; it now needs a neurologist's signature (T9).")
@@ -306,8 +265,9 @@ def propose(request, pk):
 
 @role_required(*CLINICAL)
 def alerts(request):
-    inbox = visible_alerts(request.user).filter(state__in=["open", "escalated"]).select_related("patient")
-    return render(request, "web/alerts.html", {"alerts": inbox})
+    inbox = list(visible_alerts(request.user).filter(state__in=["open", "escalated"]).select_related("patient"))
+    acknowledgeable = selectors.acknowledgeable(request.user, inbox)
+    return render(request, "web/alerts.html", {"alerts": inbox, "acknowledgeable": acknowledgeable})
 
 
 @require_POST
@@ -319,7 +279,10 @@ def acknowledge(request, pk):
         problem = None
     except DomainError as exc:
         problem = f"{exc.detail} (rule {exc.rule})"
-    return render(request, "web/_alert_row.html", {"alert": alert, "problem": problem})
+    acknowledgeable = selectors.acknowledgeable(request.user, [alert])
+    return render(
+        request, "web/_alert_row.html", {"alert": alert, "problem": problem, "acknowledgeable": acknowledgeable}
+    )
 
 
 @role_required(Role.ADMINISTRATOR, Role.NEUROLOGIST)

@@ -1,7 +1,7 @@
 """The due-check and alert engine. Features decide *what* is due and *when* (their own rules); these services keep
 the rows, claim them when due, raise, escalate, deliver and close alerts, and audit each alert's life (A2)."""
 
-from .dispatch import MAX_CHECK_ATTEMPTS, DispatchReport, check_handler, dispatch_due_checks, register_check_handlers
+from .dispatch import MAX_CHECK_ATTEMPTS, DispatchReport, dispatch_due_checks, register_check_handlers
 from .emails import send_pending_emails
 from .inbox import acknowledge_alert, escalate_alert, raise_alert, resolve_alerts
 from .scheduling import cancel_checks, schedule_check

@@ -82,11 +82,3 @@ def _evaluate(check: DueCheck, now: datetime) -> bool:
             check.due_at = now + retry_delay(check.attempts)
         check.save(update_fields=["state", "closed_at", "due_at", "attempts", "last_error"])
         return False
-
-
-def check_handler(kind: str):  # TEMPORARY-SHIM: removed once every feature registers from its table
-    def register(func: CheckHandler) -> CheckHandler:
-        register_check_handlers({kind: func})
-        return func
-
-    return register

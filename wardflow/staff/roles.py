@@ -1,5 +1,7 @@
 """Roles as groups with permissions: the API checks the role, the admin and the pages can check the permission."""
 
+from wardflow.errors import RoleNotAllowed
+
 ROLE_PERMISSIONS = {
     "nurse": [("patients", "patient", ["view", "add", "change"])],
     "neurologist": [
@@ -27,9 +29,14 @@ def grant_roles(apps) -> None:
             )
 
 
+def role_refusal(actor, *roles: str, rule: str, doing: str) -> RoleNotAllowed | None:
+    """Why `actor` may not do this for their role, or None: the pages ask it whether to offer an act."""
+    if getattr(actor, "role", None) not in roles:
+        return RoleNotAllowed(f"{rule}: only a {' or '.join(roles)} may {doing}.", rule=rule)
+    return None
+
+
 def require_role(actor, *roles: str, rule: str, doing: str) -> None:
     """Services check who may act themselves, so no path around the API's role checks exists."""
-    from wardflow.errors import RoleNotAllowed
-
-    if getattr(actor, "role", None) not in roles:
-        raise RoleNotAllowed(f"{rule}: only a {' or '.join(roles)} may {doing}.", rule=rule)
+    if refusal := role_refusal(actor, *roles, rule=rule, doing=doing):
+        raise refusal

@@ -1,0 +1,17 @@
+"""Screening trial acts (S1-S10, P1-P5). Each is one transaction: lock the trial, check the protocol, change state,
+write one audit event (D1), and schedule or close its due-checks."""
+
+from .assessments import assess_response
+from .doses import give_test_dose
+from .observations import chart_observation
+from .trials import cancel_trial, open_trial, resume_trial, suspend_trial
+
+__all__ = [
+    "assess_response",
+    "cancel_trial",
+    "chart_observation",
+    "give_test_dose",
+    "open_trial",
+    "resume_trial",
+    "suspend_trial",
+]

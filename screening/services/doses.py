@@ -1,0 +1,113 @@
+"""Giving a test dose (S1-S4, P1): the next rung of the ladder, prepared and injected as the protocol says."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from alerts import services as alerts
+from wardflow import protocol
+from wardflow.audit.services import record_event
+from wardflow.clinical_time import ensure_not_future
+from wardflow.errors import InvalidInput, WorkflowConflict
+from wardflow.policy import current_policy
+from wardflow.protocol import TrialState
+
+from ..kinds import AlertKind, AuditAction, CheckKind
+from ..models import ScreeningTrial, TestDose
+from ..selectors import give_dose_refusal
+from .trials import lock_trial
+
+
+@transaction.atomic
+def give_test_dose(
+    *,
+    actor,
+    trial: ScreeningTrial,
+    administered_at: datetime,
+    dose_mcg: Decimal,
+    volume_ml: Decimal,
+    lot: str,
+    route: str,
+    injection_seconds: int,
+    resuscitation_ready: bool,
+) -> TestDose:
+    """Charts the dose, schedules its observations' overdue checks (S5, A1) and closes the "next dose due" ones."""
+    trial = lock_trial(trial)
+    if refusal := give_dose_refusal(actor, trial):
+        raise refusal
+    patient = trial.patient
+    ensure_not_future("administered_at", administered_at)
+    doses = list(trial.doses.all())
+    number = len(doses) + 1
+    expected = protocol.ladder_dose_mcg(number, trial.first_dose_mcg)
+    if doses:
+        earliest = protocol.earliest_next_test_dose(doses[-1].administered_at)
+        if administered_at < earliest:
+            raise WorkflowConflict(
+                f"S3: test dose {number} may be given no earlier than 24 h after dose {number - 1}, "
+                f"from {timezone.localtime(earliest):%Y-%m-%d %H:%M}.",
+                rule="S3",
+                next_dose_due_at=earliest,
+            )
+    errors = {}
+    if dose_mcg != expected:
+        errors["dose_mcg"] = [f"S1: test dose {number} is {expected} mcg, not {dose_mcg} mcg."]
+    elif volume_ml != protocol.ladder_volume_ml(expected):
+        right = protocol.ladder_volume_ml(expected)
+        errors["volume_ml"] = [f"S1: {expected} mcg of the 50 mcg/mL solution is {right} mL, not {volume_ml} mL."]
+    if injection_seconds < protocol.MIN_INJECTION_SECONDS:
+        minimum = protocol.MIN_INJECTION_SECONDS
+        errors["injection_seconds"] = [
+            f"S4: inject over at least {minimum} s with barbotage ({injection_seconds} s charted)."
+        ]
+    if resuscitation_ready is not True:
+        errors["resuscitation_ready"] = ["S4: confirm that resuscitation equipment is at hand before the dose."]
+    if errors:
+        raise InvalidInput(errors, rule="S4" if "dose_mcg" not in errors and "volume_ml" not in errors else "S1")
+    dose = TestDose.objects.create(
+        trial=trial,
+        number=number,
+        dose_mcg=dose_mcg,
+        volume_ml=volume_ml,
+        administered_at=administered_at,
+        lot=lot,
+        route=route,
+        injection_seconds=injection_seconds,
+        resuscitation_ready=True,
+        given_by=actor,
+    )
+    trial.start_observing()
+    trial.save()
+    policy = current_policy()
+    for due in protocol.observation_schedule(administered_at, policy):
+        alerts.schedule_check(
+            CheckKind.OBSERVATION_OVERDUE,
+            due_at=protocol.observation_overdue_at(due, policy),
+            patient=patient,
+            subject=dose,
+            payload={"slot_due_at": due.isoformat()},
+        )
+    alerts.cancel_checks(subject=trial, kinds=[CheckKind.NEXT_DOSE_DUE])
+    alerts.resolve_alerts(subject=trial, kinds=[AlertKind.NEXT_TEST_DOSE_DUE], actor=actor)
+    rules = ["S1", "S4"] + (["S3"] if doses else []) + (["S2"] if expected == protocol.PEDIATRIC_FIRST_DOSE_MCG else [])
+    record_event(
+        actor=actor,
+        action=AuditAction.TEST_DOSE_GIVEN,
+        at=administered_at,
+        patient=patient,
+        subject=dose,
+        before={"trial_state": TrialState.AWAITING_DOSE},
+        after={
+            "trial_state": trial.state,
+            "number": number,
+            "dose_mcg": dose_mcg,
+            "volume_ml": volume_ml,
+            "lot": lot,
+            "route": route,
+            "injection_seconds": injection_seconds,
+        },
+        rules=rules,
+    )
+    return dose

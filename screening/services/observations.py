@@ -1,0 +1,127 @@
+"""Charting an observation (S5): during screening or for an implanted patient. Signs raise urgent alerts (S10, O1,
+W1); a serious adverse event suspends an open trial (S10); a charted time closes its due check (A1)."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from alerts import services as alerts
+from alerts.models import Alert, DueCheck
+from wardflow import protocol
+from wardflow.audit.services import record_event
+from wardflow.clinical_time import future_problem
+from wardflow.errors import InvalidInput
+from wardflow.policy import current_policy
+from wardflow.protocol import Severity
+from wardflow.staff.models import Role
+
+from ..kinds import AlertKind, AuditAction, CheckKind
+from ..models import OPEN_STATES, Observation, ScreeningTrial
+from ..selectors import CURRENT_STATES, closed_trial_refusal
+from .trials import lock_current_trial, lock_trial
+
+
+def _validate_observation(observed_at: datetime, values: dict, signs: list[str]) -> None:
+    errors = {}
+    if problem := future_problem(observed_at):
+        errors["observed_at"] = [problem]
+    for field, (low, high) in protocol.VITAL_SIGN_BOUNDS.items():
+        value = values[field]
+        if not low <= value <= high:
+            errors[field] = [f"S5: {value} is outside {low}-{high}; check the reading."]
+    unknown = sorted(set(signs) - protocol.ALL_SIGNS)
+    if unknown:
+        errors["signs"] = [f"Unknown sign(s): {', '.join(unknown)}."]
+    if errors:
+        raise InvalidInput(errors, rule="S5")
+
+
+@transaction.atomic
+def chart_observation(*, actor, patient, observed_at: datetime, signs=(), trial: ScreeningTrial | None = None,
+                      **values) -> Observation:  # fmt: skip
+    """Without a trial given, the observation belongs to the patient's open or suspended trial, if any (S10: a
+    suspended trial keeps its observations), so that it counts for that trial's assessment window (S7)."""
+    signs = list(dict.fromkeys(signs))
+    trial = lock_current_trial(patient) if trial is None else lock_trial(trial)
+    before_state = trial.state if trial is not None else None
+    _validate_observation(observed_at, values, signs)
+    if trial is not None and trial.state not in CURRENT_STATES:
+        raise closed_trial_refusal(trial)
+    observation = Observation.objects.create(
+        patient=patient, trial=trial, observed_at=observed_at, signs=signs, charted_by=actor, **values
+    )
+    rules = ["S5"]
+    if trial is not None and protocol.stops_trial(signs) and trial.state in OPEN_STATES:
+        trial.suspend()
+        trial.status_reason = "S10: serious adverse event charted: " + ", ".join(
+            sorted(protocol.SERIOUS_ADVERSE_SIGNS & set(signs))
+        )
+        trial.save()
+    rules += raise_sign_alerts(observation)
+    _resolve_filled_slots(observation, actor)
+    state_changed = trial is not None and trial.state != before_state
+    record_event(
+        actor=actor,
+        action=AuditAction.OBSERVATION_CHARTED,
+        at=observed_at,
+        patient=patient,
+        subject=observation,
+        before={"trial_state": before_state} if state_changed else None,
+        after={**values, "signs": signs, **({"trial_state": trial.state} if state_changed else {})},
+        rules=rules,
+    )
+    return observation
+
+
+def raise_sign_alerts(observation: Observation) -> list[str]:
+    """W1, O1, S10: urgent alerts to the ward's neurologists for the signs charted. Returns the rules applied."""
+    signs = set(observation.signs)
+    raised = []
+    serious = protocol.SERIOUS_ADVERSE_SIGNS & signs
+    overdose = protocol.OVERDOSE_SIGNS & signs
+    withdrawal = protocol.WITHDRAWAL_SIGNS & signs
+    if serious:
+        message = f"S10: {', '.join(sorted(serious))} charted. {protocol.OVERDOSE_GUIDANCE}"
+        if observation.trial_id:
+            message += " Screening is suspended pending neurologist review."
+        raised += _urgent(observation, AlertKind.SERIOUS_ADVERSE_EVENT, "S10", message)
+    elif overdose:
+        message = f"{', '.join(sorted(overdose))} charted. {protocol.OVERDOSE_GUIDANCE}"
+        raised += _urgent(observation, AlertKind.OVERDOSE_SIGNS, "O1", message)
+    if withdrawal:
+        message = f"{', '.join(sorted(withdrawal))} charted. {protocol.WITHDRAWAL_GUIDANCE}"
+        raised += _urgent(observation, AlertKind.WITHDRAWAL_SIGNS, "W1", message)
+    return raised
+
+
+def _urgent(observation: Observation, kind: AlertKind, rule: str, message: str) -> list[str]:
+    alerts.raise_alert(
+        kind=kind,
+        severity=Severity.URGENT,
+        patient=observation.patient,
+        rule=rule,
+        message=message,
+        target_role=Role.NEUROLOGIST,
+        subject=observation,
+        due_at=observation.observed_at,
+    )
+    return [rule]
+
+
+def _resolve_filled_slots(observation: Observation, actor) -> None:
+    """An observation closes the check of the time it was due (so the ward sees the next one), and the overdue
+    alert of that time if it was charted late (A1)."""
+    policy = current_policy()
+    slots = DueCheck.objects.filter(
+        patient=observation.patient, kind=CheckKind.OBSERVATION_OVERDUE, state=DueCheck.State.PENDING
+    )
+    filled = [c.pk for c in slots if protocol.observation_fills_slot(
+        observation.observed_at, datetime.fromisoformat(c.payload["slot_due_at"]), policy)]  # fmt: skip
+    alerts.cancel_checks(ids=filled)
+    for alert in Alert.objects.filter(
+        patient=observation.patient,
+        kind=AlertKind.OBSERVATION_OVERDUE,
+        state__in=[Alert.State.OPEN, Alert.State.ESCALATED],
+    ).select_for_update():
+        if alert.due_at and protocol.observation_fills_slot(observation.observed_at, alert.due_at, policy):
+            alerts.resolve_alerts(subject=alert.source_check, kinds=[AlertKind.OBSERVATION_OVERDUE], actor=actor)

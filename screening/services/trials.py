@@ -1,0 +1,139 @@
+"""Opening a screening trial, and the reasoned changes to it: suspend, resume, cancel (S1, S2, S10, P1, P2, T1)."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed
+
+from alerts import services as alerts
+from wardflow import protocol
+from wardflow.audit.services import record_event
+from wardflow.errors import InvalidInput, WorkflowConflict
+from wardflow.policy import current_policy
+from wardflow.protocol import TrialState
+from wardflow.staff.models import Role
+from wardflow.staff.roles import require_role
+
+from ..kinds import AuditAction
+from ..models import ScreeningTrial
+from ..selectors import closed_trial_refusal, current_trials, open_trial_refusal
+
+
+def lock_trial(trial: ScreeningTrial) -> ScreeningTrial:
+    # Every act on a trial starts by locking its row: concurrent acts queue and then see the new state.
+    return ScreeningTrial.objects.select_for_update().select_related("patient", "patient__ward").get(pk=trial.pk)
+
+
+def lock_current_trial(patient) -> ScreeningTrial | None:
+    """The patient's open or suspended trial, locked, or None. A trial that closed while we waited for the lock no
+    longer matches."""
+    return current_trials(patient).select_for_update().select_related("patient", "patient__ward").first()
+
+
+@transaction.atomic
+def open_trial(*, actor, patient, first_dose_mcg: Decimal | None = None, reason: str = "", override_reason: str = ""):
+    """A neurologist starts screening, unless a pump is in (T1) or a trial is open (S1): P2 (under 4 needs a reasoned
+    override), S2 (25 mcg start, pediatric)."""
+    if refusal := open_trial_refusal(actor, patient):
+        raise refusal
+    now = timezone.now()
+    policy = current_policy()
+    rules = ["S1"]
+    age = patient.age_years(timezone.localdate())
+    if age < protocol.MIN_SCREENING_AGE_YEARS:
+        if not override_reason.strip():
+            raise WorkflowConflict(
+                f"P2: the patient is {age} years old; intrathecal safety under {protocol.MIN_SCREENING_AGE_YEARS} "
+                "is not established. A neurologist may override with a written reason (override_reason).",
+                rule="P2",
+            )
+        rules.append("P2")
+    band = protocol.age_band(patient.date_of_birth, timezone.localdate(), policy)
+    first_dose = protocol.TEST_DOSE_LADDER_MCG[0] if first_dose_mcg is None else first_dose_mcg
+    if first_dose not in protocol.first_test_dose_choices(band):
+        if first_dose == protocol.PEDIATRIC_FIRST_DOSE_MCG:
+            raise WorkflowConflict("S2: a 25 mcg first test dose is for pediatric patients only.", rule="S2")
+        raise InvalidInput({"first_dose_mcg": [f"S1: the first test dose is {protocol.TEST_DOSE_LADDER_MCG[0]} mcg."]})
+    if first_dose == protocol.PEDIATRIC_FIRST_DOSE_MCG:
+        if not reason.strip():
+            raise InvalidInput({"reason": ["S2: give the reason for a 25 mcg first test dose."]})
+        rules.append("S2")
+    try:
+        with transaction.atomic():
+            trial = ScreeningTrial.objects.create(
+                patient=patient,
+                first_dose_mcg=first_dose,
+                first_dose_reason=reason if first_dose == protocol.PEDIATRIC_FIRST_DOSE_MCG else "",
+                age_override_reason=override_reason if "P2" in rules else "",
+                opened_by=actor,
+                opened_at=now,
+            )
+    except IntegrityError as exc:  # S1: a concurrent request opened one first
+        raise WorkflowConflict("This patient already has an open screening trial.", rule="S1") from exc
+    record_event(
+        actor=actor,
+        action=AuditAction.TRIAL_OPENED,
+        at=now,
+        patient=patient,
+        subject=trial,
+        after={"state": trial.state, "first_dose_mcg": first_dose, "age_years": age, "age_band": band},
+        rules=rules,
+        reason="; ".join(r for r in (override_reason, reason) if r.strip()),
+    )
+    return trial
+
+
+def _change_trial_state(*, actor, trial: ScreeningTrial, transition: str, action: AuditAction, reason: str,
+                        rules: list[str], conflict) -> ScreeningTrial:  # fmt: skip
+    """A neurologist's reasoned state change (suspend, resume, cancel): transition, reason, audit event."""
+    if rules != ["P1"]:  # P1: charting an infection suspends the trial, whoever charts it
+        require_role(actor, Role.NEUROLOGIST, rule=rules[0], doing="suspend, resume or cancel a trial")
+    if not reason.strip():
+        raise InvalidInput({"reason": ["Give the reason for this change to the trial."]})
+    before = trial.state
+    try:
+        getattr(trial, transition)()
+    except TransitionNotAllowed as exc:
+        raise conflict(trial) from exc
+    trial.status_reason = reason
+    if trial.state == TrialState.CANCELLED:
+        trial.closed_at = timezone.now()
+    trial.save()
+    record_event(actor=actor, action=action, patient=trial.patient, subject=trial, before={"state": before},
+                 after={"state": trial.state}, rules=rules, reason=reason)  # fmt: skip
+    return trial
+
+
+@transaction.atomic
+def suspend_trial(*, actor, trial: ScreeningTrial, reason: str, rule: str = "S10") -> ScreeningTrial:
+    """S10 (or P1): hold the trial pending neurologist review."""
+    return _change_trial_state(actor=actor, trial=lock_trial(trial), transition="suspend",
+                               action=AuditAction.TRIAL_SUSPENDED, reason=reason, rules=[rule],
+                               conflict=closed_trial_refusal)  # fmt: skip
+
+
+def _not_suspended(trial: ScreeningTrial) -> WorkflowConflict:
+    return WorkflowConflict(f"Only a suspended trial can be resumed (it is {trial.state}).", rule="S10")
+
+
+@transaction.atomic
+def resume_trial(*, actor, trial: ScreeningTrial, reason: str) -> ScreeningTrial:
+    """A neurologist resumes a suspended trial after review; never while an infection is charted (P1)."""
+    trial = lock_trial(trial)
+    if trial.state == TrialState.SUSPENDED and trial.patient.active_infection:
+        raise WorkflowConflict("P1: chart the active infection resolved before screening resumes.", rule="P1")
+    return _change_trial_state(actor=actor, trial=trial, transition="resume", action=AuditAction.TRIAL_RESUMED,
+                               reason=reason, rules=["S10"], conflict=_not_suspended)  # fmt: skip
+
+
+@transaction.atomic
+def cancel_trial(*, actor, trial: ScreeningTrial, reason: str) -> ScreeningTrial:
+    """Ends the trial without a candidacy decision, closing its and its doses' due checks."""
+    trial = _change_trial_state(actor=actor, trial=lock_trial(trial), transition="cancel",
+                                action=AuditAction.TRIAL_CANCELLED, reason=reason, rules=["S1"],
+                                conflict=closed_trial_refusal)  # fmt: skip
+    alerts.cancel_checks(subject=trial)
+    for dose in trial.doses.all():
+        alerts.cancel_checks(subject=dose)
+    return trial

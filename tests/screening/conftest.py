@@ -1,0 +1,83 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from screening import services
+from screening.models import ScreeningTrial
+from tests.screening.support import T0, chart, chart_on, give, give_dose, hours, open_trial
+from titration.models import Pump
+from wardflow.protocol import TrialState
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def adult(make_patient, ward):
+    return make_patient(ward, "ADULT-1", date_of_birth=date(1980, 3, 1))
+
+
+@pytest.fixture
+def child(make_patient, ward):
+    return make_patient(ward, "CHILD-1", date_of_birth=date(2016, 5, 1), spasticity_origin="cerebral")
+
+
+@pytest.fixture
+def toddler(make_patient, ward):
+    return make_patient(ward, "TODDLER-1", date_of_birth=date(2024, 1, 1), spasticity_origin="cerebral")
+
+
+@pytest.fixture
+def implanted_adult(adult, neurologist):
+    """An adult whose earlier screening led to an implant (written directly: titration is not under test here)."""
+    implanted_at = T0 - timedelta(days=30)
+    trial = ScreeningTrial.objects.create(patient=adult, state=TrialState.CANDIDATE, first_dose_mcg=Decimal("50"),
+                                          opened_by=neurologist, opened_at=implanted_at - timedelta(days=3),
+                                          closed_at=implanted_at - timedelta(days=2))  # fmt: skip
+    Pump.objects.create(patient=adult, screening_trial=trial, implanted_at=implanted_at, model="SynchroMed II",
+                        serial="PUMP-1", reservoir_ml=Decimal("20"), alarm_ml=Decimal("2"),
+                        concentration_mcg_per_ml=Decimal("500"), filled_at=implanted_at,
+                        volume_after_fill_ml=Decimal("20"), implanted_by=neurologist)  # fmt: skip
+    return adult
+
+
+@pytest.fixture
+def ward_team(api_as, nurse, neurologist):
+    return api_as(nurse), api_as(neurologist)
+
+
+@pytest.fixture
+def open_trial_id(clock, ward_team, adult):
+    return open_trial(ward_team[1], adult).json()["id"]
+
+
+@pytest.fixture
+def observed_dose(clock, ward_team, open_trial_id):
+    nurse, _ = ward_team
+    chart(nurse, open_trial_id, hours(-0.5))
+    dose_id = give(nurse, open_trial_id, hours(0)).json()["id"]
+    for h in (1, 2, 3):
+        chart(nurse, open_trial_id, hours(h))
+    clock.move_to(hours(3.5))
+    return dose_id
+
+
+# --- for the services' own tests ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def trial(clock, adult, neurologist):
+    """An adult's trial, opened by the service, awaiting test dose 1."""
+    return services.open_trial(actor=neurologist, patient=adult)
+
+
+@pytest.fixture
+def dose(clock, trial, nurse):
+    """Test dose 1 given at T0 after a baseline observation, the clock at T0."""
+    chart_on(nurse, trial.patient, hours(-0.5), trial=trial)
+    return give_dose(nurse, trial, hours(0))

@@ -1,0 +1,80 @@
+"""give_test_dose called directly: the ladder (S1), its 24 h spacing (S3), its preparation (S4) and P1."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from alerts.models import DueCheck
+from screening import selectors, services
+from screening.models import TestDose
+from tests.screening.support import chart_on, give_dose, hours
+from wardflow.audit.models import AuditEvent
+from wardflow.errors import InvalidInput, WorkflowConflict
+from wardflow.protocol import TrialState
+
+pytestmark = pytest.mark.django_db
+
+
+def test_dose_1_starts_the_observation_and_schedules_a_check_for_each_observation_s5(trial, nurse):
+    dose = give_dose(nurse, trial, hours(0))
+    trial.refresh_from_db()
+    assert (dose.number, dose.dose_mcg, trial.state) == (1, Decimal("50"), TrialState.OBSERVING)
+    due = DueCheck.objects.filter(kind="screening.observation_overdue").order_by("due_at")
+    assert [c.payload["slot_due_at"] for c in due] == [hours(h).isoformat() for h in range(1, 9)]
+    assert AuditEvent.objects.get(action="test_dose.given").rules == ["S1", "S4"]
+
+
+def test_dose_2_within_24_h_of_dose_1_is_refused_s3(clock, dose, nurse, neurologist):
+    clock.move_to(hours(4.1))
+    chart_on(nurse, dose.trial.patient, hours(4), trial=dose.trial)
+    services.assess_response(actor=neurologist, test_dose=dose, response="inadequate")
+    clock.move_to(hours(23.9))
+    with pytest.raises(WorkflowConflict) as refused:
+        give_dose(nurse, dose.trial, hours(23.9), number=2)
+    assert refused.value.rule == "S3"
+    assert refused.value.extra["next_dose_due_at"] == hours(24)
+    assert TestDose.objects.count() == 1
+    assert AuditEvent.objects.filter(action="test_dose.given").count() == 1
+
+
+def test_a_dose_off_the_ladder_is_refused_naming_the_dose_s1(trial, nurse):
+    with pytest.raises(InvalidInput) as refused:
+        give_dose(nurse, trial, hours(0), dose_mcg=Decimal("75"), volume_ml=Decimal("1.5"))
+    assert refused.value.rule == "S1"
+    assert list(refused.value.errors) == ["dose_mcg"]
+    assert not TestDose.objects.exists()
+    assert not DueCheck.objects.exists()
+    assert not AuditEvent.objects.filter(action="test_dose.given").exists()
+
+
+def test_an_injection_faster_than_the_minimum_is_refused_s4(trial, nurse):
+    with pytest.raises(InvalidInput) as refused:
+        give_dose(nurse, trial, hours(0), injection_seconds=30)
+    assert (refused.value.rule, list(refused.value.errors)) == ("S4", ["injection_seconds"])
+    trial.refresh_from_db()
+    assert trial.state == TrialState.AWAITING_DOSE
+    assert not TestDose.objects.exists()
+
+
+def test_no_dose_while_an_infection_is_charted_p1(trial, nurse):
+    patient = trial.patient
+    patient.active_infection = True
+    patient.save()
+    trial.refresh_from_db()
+    assert not selectors.may_give_dose(nurse, trial)
+    with pytest.raises(WorkflowConflict) as refused:
+        give_dose(nurse, trial, hours(0))
+    assert refused.value.rule == "P1"
+    assert not TestDose.objects.exists()
+    assert not AuditEvent.objects.filter(action="test_dose.given").exists()
+
+
+def test_giving_a_dose_closes_the_next_dose_due_check_s3(clock, dose, nurse, neurologist):
+    clock.move_to(hours(4.1))
+    chart_on(nurse, dose.trial.patient, hours(4), trial=dose.trial)
+    services.assess_response(actor=neurologist, test_dose=dose, response="inadequate")
+    clock.move_to(hours(24) + timedelta(minutes=5))
+    give_dose(nurse, dose.trial, hours(24), number=2)
+    next_due = DueCheck.objects.get(kind="screening.next_dose_due")
+    assert next_due.state == DueCheck.State.CANCELLED

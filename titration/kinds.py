@@ -1,0 +1,38 @@
+"""What the pump's acts leave behind: their due checks, their alerts and their audit events."""
+
+from enum import StrEnum
+
+
+class CheckKind(StrEnum):
+    REFILL_REMINDER = "titration.refill_reminder"  # R3/R4: days before the refill is due
+    REFILL_OVERDUE = "titration.refill_overdue"  # R3/R4: from the due date, daily until a refill is charted
+    TITRATION_STEP_DUE = "titration.step_due"  # T3: 24 h after a titration step became active
+
+    @property
+    def label(self) -> str:
+        """How the ward board names the next item due."""
+        return {
+            CheckKind.REFILL_REMINDER: "Refill reminder",
+            CheckKind.REFILL_OVERDUE: "Refill due",
+            CheckKind.TITRATION_STEP_DUE: "Titration step",
+        }[self]
+
+
+class AlertKind(StrEnum):
+    REFILL_DUE = "refill_due"
+    REFILL_OVERDUE = "refill_overdue"
+    RESIDUAL_DISCREPANCY = "residual_discrepancy"
+    SUDDEN_INCREASE = "sudden_increase"
+    TITRATION_STEP_DUE = "titration_step_due"
+
+
+class AuditAction(StrEnum):
+    PUMP_IMPLANTED = "pump.implanted"
+    PHASE_CHANGED = "pump.phase_changed"
+    DOSE_CHANGE_PROPOSED = "dose_change.proposed"
+    DOSE_CHANGE_OVERRIDDEN = "dose_change.overridden"
+    DOSE_CHANGE_APPROVED = "dose_change.approved"
+    DOSE_CHANGE_REJECTED = "dose_change.rejected"
+    PROGRAMMING_MISMATCH = "dose_change.programming_mismatch"
+    DOSE_CHANGE_PROGRAMMED = "dose_change.programmed"
+    REFILL_RECORDED = "refill.recorded"

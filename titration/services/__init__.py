@@ -1,0 +1,17 @@
+"""The pump's clinical acts (T1-T12, R1-R5). Each is one transaction: lock the pump, check the protocol, change
+state, write one audit event (D1), and reschedule the due-checks that depend on it."""
+
+from .dose_changes import approve_dose_change, propose_dose_change, reject_dose_change
+from .programming import confirm_programming
+from .pumps import implant_pump, set_phase
+from .refills import record_refill
+
+__all__ = [
+    "approve_dose_change",
+    "confirm_programming",
+    "implant_pump",
+    "propose_dose_change",
+    "record_refill",
+    "reject_dose_change",
+    "set_phase",
+]
