@@ -1,13 +1,14 @@
 import django_filters
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from wardflow import protocol
+from wardflow.api.fields import AwareDateTimeField
 from wardflow.api.filters import state_filter, ward_filter
 from wardflow.api.views import WardflowAPIView
+from wardflow.clinical_time import ward_today
 from wardflow.patients.selectors import visible_patients
 from wardflow.staff.models import Role
 
@@ -89,7 +90,7 @@ class TrialSerializer(serializers.Serializer):
         return None if suggestion is None else {"response": suggestion.response, "reason": suggestion.reason}
 
     def get_cautions(self, trial) -> list[str]:
-        return trial.patient.cautions(timezone.localdate())
+        return trial.patient.cautions(ward_today())
 
 
 class OpenTrialSerializer(serializers.Serializer):
@@ -99,7 +100,7 @@ class OpenTrialSerializer(serializers.Serializer):
 
 
 class GiveDoseSerializer(serializers.Serializer):
-    administered_at = serializers.DateTimeField()
+    administered_at = AwareDateTimeField()
     dose_mcg = serializers.DecimalField(**DOSE)
     volume_ml = serializers.DecimalField(max_digits=5, decimal_places=2)
     lot = serializers.CharField(max_length=60)
@@ -109,6 +110,7 @@ class GiveDoseSerializer(serializers.Serializer):
 
 
 class ObservationSerializer(serializers.ModelSerializer):
+    observed_at = AwareDateTimeField()
     sedation = serializers.ChoiceField(choices=[s.value for s in protocol.Sedation])
     signs = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     charted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -124,7 +126,7 @@ class ObservationSerializer(serializers.ModelSerializer):
 class AssessSerializer(serializers.Serializer):
     response = serializers.ChoiceField(choices=[r.value for r in protocol.Response])
     duration_hours = serializers.DecimalField(max_digits=4, decimal_places=1, min_value=0, required=False)
-    assessed_at = serializers.DateTimeField(required=False)
+    assessed_at = AwareDateTimeField(required=False)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from screening.models import ScreeningTrial
 from wardflow import protocol
+from wardflow.api.fields import AwareDateTimeField
 from wardflow.api.filters import ward_filter
 from wardflow.api.views import WardflowAPIView
 from wardflow.patients.selectors import visible_patients
@@ -155,7 +156,7 @@ class RegistrySerializer(serializers.Serializer):
 
 
 class ImplantSerializer(serializers.Serializer):
-    implanted_at = serializers.DateTimeField()
+    implanted_at = AwareDateTimeField()
     model = serializers.CharField(max_length=100)
     serial = serializers.CharField(max_length=60)
     reservoir_ml = serializers.DecimalField(**VOLUME)
@@ -193,13 +194,13 @@ class RejectSerializer(serializers.Serializer):
 
 
 class ProgrammedSerializer(serializers.Serializer):
-    programmed_at = serializers.DateTimeField()
+    programmed_at = AwareDateTimeField()
     daily_dose_mcg = serializers.DecimalField(**DOSE)
     concentration_mcg_per_ml = serializers.DecimalField(**STRENGTH)
 
 
 class RefillSerializer(serializers.Serializer):
-    refilled_at = serializers.DateTimeField()
+    refilled_at = AwareDateTimeField()
     volume_removed_ml = serializers.DecimalField(**VOLUME)
     volume_added_ml = serializers.DecimalField(**VOLUME)
     concentration_mcg_per_ml = serializers.DecimalField(**STRENGTH)

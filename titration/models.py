@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from wardflow.protocol import DoseChangeKind, Phase
@@ -14,10 +15,16 @@ def _choices(enum):
 
 
 class Pump(models.Model):
-    """An implanted pump (R1): reservoir, alarm volume, drug strength, and the program in force."""
+    """An implanted pump (R1): reservoir, alarm volume, drug strength, and the program in force. A patient has one
+    pump in place at a time (T13); an explanted pump keeps its record."""
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="pumps")
-    screening_trial = models.OneToOneField("screening.ScreeningTrial", on_delete=models.PROTECT, related_name="pump")
+    # T1: the candidate trial that led to the first implant; a replacement pump (T13) has none.
+    screening_trial = models.OneToOneField(
+        "screening.ScreeningTrial", null=True, blank=True, on_delete=models.PROTECT, related_name="pump"
+    )
+    # T13: the pump this one replaced (end of battery life, malfunction).
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
     implanted_at = models.DateTimeField()
     model = models.CharField(max_length=100)
     serial = models.CharField(max_length=60, unique=True)
@@ -36,9 +43,30 @@ class Pump(models.Model):
     alarm_at = models.DateTimeField(null=True, blank=True)
     refill_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     implanted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # T15: drug of the old strength left in the pump and catheter, delivered first after a concentration change.
+    dead_space_ml = models.DecimalField(null=True, blank=True, **VOLUME)
+    # T13: expected end of battery life, entered at implant.
+    elective_replacement_at = models.DateField(null=True, blank=True)
+    explanted_at = models.DateTimeField(null=True, blank=True)
+    explant_reason = models.TextField(blank=True)
+    explanted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # T13: one pump per patient at a time, whatever races the services lose.
+            models.UniqueConstraint(
+                fields=["patient"], condition=Q(explanted_at__isnull=True), name="one_pump_in_place_per_patient"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.model} {self.serial}"
+
+    @property
+    def in_place(self) -> bool:
+        return self.explanted_at is None
 
 
 class DoseChange(FSMModelMixin, models.Model):
@@ -66,6 +94,8 @@ class DoseChange(FSMModelMixin, models.Model):
     reason = models.TextField(blank=True)
     override_reason = models.TextField(blank=True, help_text="T4: why beyond the allowed band.")
     serious_adverse_reaction = models.BooleanField(default=False, help_text="T11: allows stopping without taper.")
+    # T5: the refill visit a refill adjustment belongs to (at most one adjustment per refill).
+    refill = models.ForeignKey("Refill", null=True, blank=True, on_delete=models.PROTECT, related_name="adjustments")
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField()
     earliest_at = models.DateTimeField(help_text="T3: earliest time it may be programmed.")
@@ -89,6 +119,14 @@ class DoseChange(FSMModelMixin, models.Model):
     class Meta:
         ordering = ["-proposed_at", "-id"]
         indexes = [models.Index(fields=["pump", "state"])]
+        constraints = [
+            # T5: one refill adjustment per refill; a rejected one frees the refill for another proposal.
+            models.UniqueConstraint(
+                fields=["refill"],
+                condition=Q(refill__isnull=False) & ~Q(state="rejected"),
+                name="one_adjustment_per_refill",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.kind} to {self.new_daily_dose_mcg} mcg/day ({self.state})"

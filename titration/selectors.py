@@ -5,10 +5,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import F, Prefetch, QuerySet
-from django.utils import timezone
 
 from screening.models import ScreeningTrial
 from wardflow import protocol
+from wardflow.clinical_time import ward_today
 from wardflow.errors import DomainError, WorkflowConflict
 from wardflow.patients.selectors import visible_patients
 from wardflow.policy import current_policy
@@ -75,7 +75,7 @@ def range_findings(pump: Pump, daily_mcg: Decimal) -> protocol.RangeFinding:
     """T8: where a daily dose lies against the usual maintenance range for this patient's origin and age."""
     patient = pump.patient
     return protocol.maintenance_range(
-        daily_mcg, protocol.SpasticityOrigin(patient.spasticity_origin), patient.age_years(timezone.localdate())
+        daily_mcg, protocol.SpasticityOrigin(patient.spasticity_origin), patient.age_years(ward_today())
     )
 
 

@@ -49,6 +49,14 @@ class Policy:
     titration_spacing_hours: int = 24  # T3
     sudden_increase_count: int = 3  # T10: approved increases within the window, in maintenance
     sudden_increase_window_days: int = 7  # T10
+    lack_of_response_increases: int = 3  # T10: active increases in a row with no fall in mean Ashworth after them
+    taper_step_spacing_hours: int = 24  # T11: at most one taper step per this many hours
+    taper_final_step_max_mcg: Decimal = Decimal("50")  # T11: the last step to 0 mcg/day starts at or below this
+    refill_adjustment_window_hours: int = 24  # T5: a refill adjustment follows a refill charted this recently
+    withdrawal_after_explant_days: int = 14  # W1: withdrawal applies while a pump exists or existed this recently
+    elective_replacement_alert_days: int = 90  # T13: alert this long before a pump's elective replacement date
+    clinical_time_before_registration_days: int = 30  # dates and input: earliest clinical time before registration
+    earliest_birth_year: int = 1900  # dates and input: plausible dates of birth
 
     def with_overrides(self, overrides: dict) -> Policy:
         unknown = set(overrides) - {f.name for f in dataclasses.fields(self)}
@@ -337,6 +345,7 @@ class DoseChangeKind(StrEnum):
     REFILL_ADJUSTMENT = "refill_adjustment"
     ADVERSE_EFFECT_REDUCTION = "adverse_effect_reduction"
     DISCONTINUATION = "discontinuation"
+    RESTART = "restart"  # T14: after a stop, the restart dose is proposed directly
 
 
 class Phase(StrEnum):

@@ -1,4 +1,4 @@
-"""Chart series for the patient page: plain numbers for Chart.js (static/js/patient-charts.js), built from the page's reads."""
+"""Chart series for the patient page: plain numbers for Chart.js (static/js/patient-charts.js), from its reads."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal

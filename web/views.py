@@ -23,6 +23,7 @@ from titration import services as titration
 from wardflow import protocol
 from wardflow.audit.api import AuditEventFilter
 from wardflow.audit.selectors import verify_chain, visible_events
+from wardflow.clinical_time import ward_today
 from wardflow.errors import DomainError, InvalidInput
 from wardflow.patients.models import Patient
 from wardflow.patients.selectors import visible_patients
@@ -100,7 +101,7 @@ def patient(request, pk):
         page = selectors.patient_page(request.user, pk)
     except Patient.DoesNotExist as exc:
         raise Http404 from exc
-    today, now = timezone.localdate(), timezone.now()
+    today, now = ward_today(), timezone.now()
     pump = page.pump
     days_left = titration_reads.days_to_alarm(pump, now) if pump else None
     return render(request, "web/patient.html", {
@@ -215,7 +216,7 @@ def approve(request, pk):
         return redirect("approvals")
     patient = change.pump.patient
     context = {"form": form, "reject_form": reject_form, "change": change, "patient": patient,
-               "cautions": patient.cautions(timezone.localdate())}  # fmt: skip
+               "cautions": patient.cautions(ward_today())}  # fmt: skip
     return render(request, "web/approve_form.html", context)
 
 

@@ -9,6 +9,7 @@ from django_fsm import TransitionNotAllowed
 from alerts import services as alerts
 from wardflow import protocol
 from wardflow.audit.services import record_event
+from wardflow.clinical_time import ward_today
 from wardflow.errors import InvalidInput, WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import TrialState
@@ -40,7 +41,7 @@ def open_trial(*, actor, patient, first_dose_mcg: Decimal | None = None, reason:
     now = timezone.now()
     policy = current_policy()
     rules = ["S1"]
-    age = patient.age_years(timezone.localdate())
+    age = patient.age_years(ward_today())
     if age < protocol.MIN_SCREENING_AGE_YEARS:
         if not override_reason.strip():
             raise WorkflowConflict(
@@ -49,7 +50,7 @@ def open_trial(*, actor, patient, first_dose_mcg: Decimal | None = None, reason:
                 rule="P2",
             )
         rules.append("P2")
-    band = protocol.age_band(patient.date_of_birth, timezone.localdate(), policy)
+    band = protocol.age_band(patient.date_of_birth, ward_today(), policy)
     first_dose = protocol.TEST_DOSE_LADDER_MCG[0] if first_dose_mcg is None else first_dose_mcg
     if first_dose not in protocol.first_test_dose_choices(band):
         if first_dose == protocol.PEDIATRIC_FIRST_DOSE_MCG:

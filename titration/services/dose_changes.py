@@ -12,6 +12,7 @@ from django_fsm import TransitionNotAllowed
 from alerts import services as alerts
 from wardflow import protocol
 from wardflow.audit.services import record_event
+from wardflow.clinical_time import ward_today
 from wardflow.errors import InvalidInput, OutsideAllowedBand, SignatureRejected, WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import DoseChangeKind, Phase, Severity
@@ -123,7 +124,7 @@ def propose_dose_change(
             "T9: another dose change is waiting for approval or programming; reject it first.", rule="T9"
         )
     patient = pump.patient
-    age_band = protocol.age_band(patient.date_of_birth, timezone.localdate(), policy)
+    age_band = protocol.age_band(patient.date_of_birth, ward_today(), policy)
     band = protocol.allowed_band(kind, protocol.SpasticityOrigin(patient.spasticity_origin), age_band)
     rules, notices, overridden = [], [], False
     if band is not None:

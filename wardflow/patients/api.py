@@ -1,10 +1,10 @@
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from wardflow.api.views import WardflowAPIView
+from wardflow.clinical_time import ward_today
 from wardflow.protocol import AgeBand
 from wardflow.staff.models import Role, Ward
 
@@ -33,13 +33,13 @@ class PatientSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_age_years(self, patient) -> int:
-        return patient.age_years(timezone.localdate())
+        return patient.age_years(ward_today())
 
     def get_age_band(self, patient) -> AgeBand:
-        return patient.age_band(timezone.localdate())
+        return patient.age_band(ward_today())
 
     def get_cautions(self, patient) -> list[str]:
-        return patient.cautions(timezone.localdate())
+        return patient.cautions(ward_today())
 
 
 class PatientFlagsSerializer(serializers.ModelSerializer):

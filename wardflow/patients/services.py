@@ -2,9 +2,9 @@
 
 from django.db import transaction
 from django.forms.models import model_to_dict
-from django.utils import timezone
 
 from wardflow.audit.services import record_event
+from wardflow.clinical_time import ward_today
 from wardflow.errors import InvalidInput
 from wardflow.staff.models import WARD_SCOPED_ROLES
 
@@ -54,7 +54,7 @@ def _ensure_on_own_ward(actor, ward) -> None:
 @transaction.atomic
 def register_patient(*, actor, ward, **fields) -> Patient:
     _ensure_on_own_ward(actor, ward)
-    if fields["date_of_birth"] > timezone.localdate():
+    if fields["date_of_birth"] > ward_today():
         raise InvalidInput({"date_of_birth": ["Date of birth cannot be in the future."]})
     patient = Patient.objects.create(ward=ward, **fields)
     record_event(
