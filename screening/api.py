@@ -125,7 +125,8 @@ class ObservationSerializer(serializers.ModelSerializer):
 
 class AssessSerializer(serializers.Serializer):
     response = serializers.ChoiceField(choices=[r.value for r in protocol.Response])
-    duration_hours = serializers.DecimalField(max_digits=4, decimal_places=1, min_value=0, required=False)
+    # S8: the act itself refuses 0 h or less, citing the rule.
+    duration_hours = serializers.DecimalField(max_digits=4, decimal_places=1, required=False)
     assessed_at = AwareDateTimeField(required=False)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 

@@ -3,10 +3,9 @@ tables at the end are registered by ScreeningConfig.ready()."""
 
 from datetime import datetime
 
-from django.utils import timezone
-
 from alerts import services as alerts
 from wardflow import protocol
+from wardflow.clinical_time import ward_local
 from wardflow.patients.signals import patient_flags_changed
 from wardflow.protocol import Severity, TrialState
 from wardflow.staff.models import Role
@@ -32,7 +31,7 @@ def observation_overdue(check, now):
         patient=check.patient,
         rule="A1",
         message=f"A1: the {hours} h observation after test dose {dose.number} ({dose.dose_mcg} mcg) was due at "
-        f"{timezone.localtime(slot_due):%H:%M} and has not been charted.",
+        f"{ward_local(slot_due):%H:%M} and has not been charted.",
         target_role=Role.NURSE,
         subject=check,
         due_at=slot_due,

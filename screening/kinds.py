@@ -18,7 +18,8 @@ class AlertKind(StrEnum):
     NEXT_TEST_DOSE_DUE = "next_test_dose_due"  # S3
     SERIOUS_ADVERSE_EVENT = "serious_adverse_event"  # S10
     OVERDOSE_SIGNS = "overdose_signs"  # O1
-    WITHDRAWAL_SIGNS = "withdrawal_signs"  # W1
+    WITHDRAWAL_SIGNS = "withdrawal_signs"  # W1: once the intrathecal infusion has started
+    BOLUS_ADVERSE_EFFECT = "bolus_adverse_effect"  # W1: the same signs during screening, after a test bolus
 
 
 class AuditAction(StrEnum):

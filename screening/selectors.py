@@ -4,10 +4,11 @@ raise what they return."""
 
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from wardflow import protocol
+from wardflow.clinical_time import ward_today
 from wardflow.errors import DomainError, WorkflowConflict
 from wardflow.patients.selectors import visible_patients
 from wardflow.policy import current_policy
@@ -19,11 +20,24 @@ from .models import OPEN_STATES, Observation, ScreeningTrial, TestDose
 
 # S10: a suspended trial is still the patient's trial: it keeps their observations and blocks a second one (S1).
 CURRENT_STATES = (*OPEN_STATES, TrialState.SUSPENDED)
+# S11: the trials that ended in a candidacy decision; a cancelled trial decided nothing.
+DECIDED_STATES = (TrialState.CANDIDATE, TrialState.NOT_CANDIDATE)
+# S3: the trial lists carry when the patient's latest test dose was given, so that each trial's next dose costs
+# no query of its own.
+LAST_TEST_DOSE_AT = "patient_last_test_dose_at"
+
+
+def patient_test_doses(patient) -> QuerySet[TestDose]:
+    """S3/S11: every test dose the patient was given, in any of their trials, cancelled ones included. `patient`
+    may be a patient, its id or an outer reference."""
+    return TestDose.objects.filter(trial__patient=patient)
 
 
 def _with_details(trials: QuerySet[ScreeningTrial]) -> QuerySet[ScreeningTrial]:
+    latest_dose = patient_test_doses(OuterRef("patient")).order_by("-administered_at").values("administered_at")
     return (
-        trials.select_related("patient", "patient__ward")
+        trials.annotate(**{LAST_TEST_DOSE_AT: Subquery(latest_dose[:1])})
+        .select_related("patient", "patient__ward")
         .prefetch_related(
             Prefetch(
                 "doses",
@@ -56,14 +70,25 @@ def current_trials(patient) -> QuerySet[ScreeningTrial]:
     return ScreeningTrial.objects.filter(patient=patient, state__in=CURRENT_STATES)
 
 
+def earliest_test_dose_at(trial: ScreeningTrial) -> datetime | None:
+    """S3/S11: the earliest time the trial's patient may be given a test dose, 24 h after their latest one in any
+    trial; None when they have had none. The trials of `visible_trials` carry the latest dose; others read it."""
+    if hasattr(trial, LAST_TEST_DOSE_AT):
+        latest = getattr(trial, LAST_TEST_DOSE_AT)
+        given = [] if latest is None else [latest]
+    else:
+        given = list(patient_test_doses(trial.patient_id).values_list("administered_at", flat=True))
+    return protocol.earliest_test_dose(given)
+
+
 def next_dose(trial: ScreeningTrial) -> tuple[int | None, object, object]:
     """(number, mcg, due_at) of the next test dose, or (None, None, None) when none may follow. `due_at` is None
-    when it may be given now (S3)."""
+    when it may be given now (S3, across the patient's trials: S11)."""
     doses = list(trial.doses.all())
     if trial.state != TrialState.AWAITING_DOSE or len(doses) >= protocol.MAX_TEST_DOSES:
         return None, None, None
     number = len(doses) + 1
-    due_at = protocol.earliest_next_test_dose(doses[-1].administered_at) if doses else None
+    due_at = earliest_test_dose_at(trial)
     if due_at is not None and due_at <= timezone.now():
         due_at = None
     return number, protocol.ladder_dose_mcg(number, trial.first_dose_mcg), due_at
@@ -121,16 +146,58 @@ def closed_trial_refusal(trial: ScreeningTrial) -> WorkflowConflict:
     return WorkflowConflict(f"The trial is closed ({trial.state}).", rule="S9")
 
 
+def pump_in_place(patient) -> bool:
+    """T13: the patient has a pump that has not been explanted (a reverse relation: titration is built on
+    screening)."""
+    return patient.pumps.filter(explanted_at__isnull=True).exists()
+
+
+def intrathecal_infusion_started(patient, at: datetime) -> bool:
+    """W1: whether, at `at`, the patient's intrathecal infusion has started (a pump in place, or explanted within
+    the policy's days); before it, withdrawal-list signs are adverse effects of a test bolus."""
+    explanted = list(patient.pumps.values_list("explanted_at", flat=True))
+    return protocol.intrathecal_infusion_started(explanted, at, current_policy())
+
+
+def last_decided_trial(patient) -> ScreeningTrial | None:
+    """S11: the patient's latest trial that ended in a candidacy decision (candidate or not_candidate)."""
+    return patient.screening_trials.filter(state__in=DECIDED_STATES).order_by("-opened_at", "-id").first()
+
+
+def open_trial_overrides(patient) -> tuple[str, ...]:
+    """The rules under which opening a trial for `patient` needs a neurologist's written override
+    (`override_reason`): P2 (under 4 years) and S11 (re-screening after a not_candidate result; a cancelled trial
+    in between does not lift it). Empty when none is needed: the page asks for the reason when it is not."""
+    rules = []
+    if patient.age_years(ward_today()) < protocol.MIN_SCREENING_AGE_YEARS:
+        rules.append("P2")
+    last = last_decided_trial(patient)
+    if last is not None and last.state == TrialState.NOT_CANDIDATE:
+        rules.append("S11")
+    return tuple(rules)
+
+
 def open_trial_refusal(actor, patient) -> DomainError | None:
-    """Why `actor` may not open a screening trial for `patient` now, or None. The first dose (S2) and the P2 age
-    override depend on what is entered, and are checked by the act itself."""
+    """Why `actor` may not open a screening trial for `patient` now, or None. The first dose (S2) and the override
+    reason (P2, S11: `open_trial_overrides`) depend on what is entered, and are checked by the act itself."""
     if refusal := role_refusal(actor, Role.NEUROLOGIST, rule="S1", doing="open a screening trial"):
         return refusal
-    # T1: an implanted patient has been screened already (a reverse relation: titration is built on screening).
-    if patient.pumps.exists():
-        return WorkflowConflict("T1: this patient already has an implanted pump; screening is over.", rule="T1")
+    if pump_in_place(patient):
+        return WorkflowConflict(
+            "T13: this patient has a pump in place; a screening trial may be opened only once it is explanted.",
+            rule="T13",
+        )
     if current_trials(patient).exists():
         return WorkflowConflict("This patient already has an open screening trial.", rule="S1")
+    last = last_decided_trial(patient)
+    # S11: a candidate awaits the implant that trial leads to (T1); a pump from it, since explanted, ends the wait.
+    candidate = last is not None and last.state == TrialState.CANDIDATE
+    if candidate and not patient.pumps.filter(screening_trial=last).exists():
+        return WorkflowConflict(
+            "S11: this patient's last screening trial made them a candidate; the implant follows (T1), not another "
+            "trial.",
+            rule="S11",
+        )
     return None
 
 

@@ -70,6 +70,12 @@ def neurologist(make_staff, ward):
 
 
 @pytest.fixture
+def second_neurologist(make_staff, ward):
+    """Another neurologist of the ward: the independent signer of a change proposed with an override (T4)."""
+    return make_staff(Role.NEUROLOGIST, ward, username="dr_okafor")
+
+
+@pytest.fixture
 def administrator(make_staff):
     return make_staff(Role.ADMINISTRATOR, username="ada")
 

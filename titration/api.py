@@ -16,7 +16,7 @@ from wardflow.patients.selectors import visible_patients
 from wardflow.staff.models import Role
 
 from . import selectors, services
-from .models import DoseChange, Pump
+from .models import DoseChange, Pump, Refill
 
 CLINICAL_ROLES = frozenset({Role.NURSE, Role.NEUROLOGIST})
 NEUROLOGIST = frozenset({Role.NEUROLOGIST})
@@ -63,7 +63,7 @@ class DoseChangeSerializer(serializers.ModelSerializer):
             "allowed_band", "notices", "warnings", "earliest_at", "segments", "reason", "override_reason",
             "serious_adverse_reaction", "proposed_by", "proposed_at", "approved_by", "approved_at",
             "signature_meaning", "warnings_acknowledged", "rejected_by", "rejected_at", "rejection_reason",
-            "programmed_by", "programmed_at", "superseded_at",
+            "programmed_by", "programmed_at", "superseded_at", "refill",
         ]  # fmt: skip
 
     def get_percent_change(self, change) -> str | None:
@@ -82,8 +82,15 @@ class DoseChangeSerializer(serializers.ModelSerializer):
 class PumpSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     patient = serializers.IntegerField(source="patient_id")
-    screening_trial = serializers.IntegerField(source="screening_trial_id")
+    screening_trial = serializers.IntegerField(source="screening_trial_id", allow_null=True)
+    replaces = serializers.IntegerField(source="replaces_id", allow_null=True, help_text="T13: the pump it replaced")
+    in_place = serializers.BooleanField()
     implanted_at = serializers.DateTimeField()
+    explanted_at = serializers.DateTimeField(allow_null=True)
+    explant_reason = serializers.CharField()
+    explanted_by = serializers.CharField(source="explanted_by.username", allow_null=True, read_only=True)
+    elective_replacement_at = serializers.DateField(allow_null=True)
+    dead_space_ml = serializers.DecimalField(allow_null=True, **VOLUME)
     model = serializers.CharField()
     serial = serializers.CharField()
     reservoir_ml = serializers.DecimalField(**VOLUME)
@@ -165,11 +172,32 @@ class ImplantSerializer(serializers.Serializer):
     initial_volume_ml = serializers.DecimalField(**VOLUME)
     screening_trial = serializers.PrimaryKeyRelatedField(queryset=ScreeningTrial.objects.all())
     dilution_note = serializers.CharField(required=False, allow_blank=True, default="")
+    dead_space_ml = serializers.DecimalField(required=False, allow_null=True, help_text="T15", **VOLUME)
+    elective_replacement_at = serializers.DateField(required=False, allow_null=True, help_text="T13: battery end")
 
     def validate_serial(self, value):
         if Pump.objects.filter(serial=value).exists():
             raise serializers.ValidationError("A pump with this serial number is already recorded.")
         return value
+
+
+class ExplantSerializer(serializers.Serializer):
+    explanted_at = AwareDateTimeField()
+    reason = serializers.CharField()
+
+
+class ReplaceSerializer(serializers.Serializer):
+    replaced_at = AwareDateTimeField()
+    reason = serializers.CharField()
+    model = serializers.CharField(max_length=100)
+    serial = serializers.CharField(max_length=60)
+    reservoir_ml = serializers.DecimalField(**VOLUME)
+    alarm_ml = serializers.DecimalField(required=False, allow_null=True, **VOLUME)
+    initial_volume_ml = serializers.DecimalField(**VOLUME)
+    dead_space_ml = serializers.DecimalField(required=False, allow_null=True, help_text="T15", **VOLUME)
+    elective_replacement_at = serializers.DateField(required=False, allow_null=True, help_text="T13: battery end")
+
+    validate_serial = ImplantSerializer.validate_serial
 
 
 class ProposeSerializer(serializers.Serializer):
@@ -179,6 +207,10 @@ class ProposeSerializer(serializers.Serializer):
     segments = SegmentSerializer(many=True, required=False)
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
     serious_adverse_reaction = serializers.BooleanField(required=False, default=False)
+    refill = serializers.PrimaryKeyRelatedField(
+        queryset=Refill.objects.all(), required=False, allow_null=True, default=None,
+        help_text="T5: the refill a refill adjustment belongs to",
+    )  # fmt: skip
 
     def validate_segments(self, value):
         return [{"start": s["start"], "percent": str(s["percent"])} for s in value]
@@ -216,6 +248,14 @@ def _pump_body(request, pump_id: int) -> dict:
     return PumpSerializer(selectors.pump_with_history(request.user, pump_id)).data
 
 
+def _new_pump_body(request, pump: Pump) -> dict:
+    """An implanted or replacement pump, with the first program proposed for it (T1, T13)."""
+    body = _pump_body(request, pump.pk)
+    initial = pump.dose_changes.get(kind=protocol.DoseChangeKind.INITIAL)
+    body["initial_dose_change"] = DoseChangeSerializer(initial).data
+    return body
+
+
 class ImplantView(WardflowAPIView):
     allowed_roles = {"POST": NEUROLOGIST}
     serializer_class = ImplantSerializer
@@ -224,10 +264,33 @@ class ImplantView(WardflowAPIView):
     def post(self, request, pk):
         patient = get_object_or_404(visible_patients(request.user), pk=pk)
         pump = services.implant_pump(actor=request.user, patient=patient, **self.validated())
-        body = _pump_body(request, pump.pk)
-        initial = pump.dose_changes.get(kind=protocol.DoseChangeKind.INITIAL)
-        body["initial_dose_change"] = DoseChangeSerializer(initial).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(_new_pump_body(request, pump), status=status.HTTP_201_CREATED)
+
+
+class ExplantView(WardflowAPIView):
+    """T13: the pump was removed; it keeps its record, off the registry."""
+
+    allowed_roles = {"POST": NEUROLOGIST}
+    serializer_class = ExplantSerializer
+
+    @extend_schema(request=ExplantSerializer, responses=PumpSerializer)
+    def post(self, request, pk):
+        pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
+        services.explant_pump(actor=request.user, pump=pump, **self.validated())
+        return Response(_pump_body(request, pk))
+
+
+class ReplaceView(WardflowAPIView):
+    """T13: the new pump, with the program in force carried over as its proposed `initial_dose_change`."""
+
+    allowed_roles = {"POST": NEUROLOGIST}
+    serializer_class = ReplaceSerializer
+
+    @extend_schema(request=ReplaceSerializer, responses={201: PumpSerializer})
+    def post(self, request, pk):
+        pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
+        new = services.replace_pump(actor=request.user, pump=pump, **self.validated())
+        return Response(_new_pump_body(request, new), status=status.HTTP_201_CREATED)
 
 
 class PumpFilter(django_filters.FilterSet):
@@ -239,7 +302,7 @@ class PumpFilter(django_filters.FilterSet):
 
 
 class RegistryView(mixins.ListModelMixin, WardflowAPIView):
-    """All implanted patients on the caller's wards, most urgent refill first; `?ward=CODE` narrows it."""
+    """The pumps in place on the caller's wards (T13), most urgent refill first; `?ward=CODE` narrows it."""
 
     allowed_roles = {"GET": CLINICAL_ROLES}
     serializer_class = RegistrySerializer
@@ -247,7 +310,7 @@ class RegistryView(mixins.ListModelMixin, WardflowAPIView):
     filterset_class = PumpFilter
 
     def get_queryset(self):
-        return selectors.visible_pumps(self.request.user)
+        return selectors.pumps_in_place(self.request.user)
 
     def get(self, request):
         return self.list(request)

@@ -8,6 +8,8 @@ class TitrationConfig(AppConfig):
     def ready(self):
         from alerts.services import register_check_handlers
 
-        from .checks import CHECK_HANDLERS
+        from . import checks
 
-        register_check_handlers(CHECK_HANDLERS)
+        register_check_handlers(checks.CHECK_HANDLERS)
+        for signal, receiver, dispatch_uid in checks.RECEIVERS:
+            signal.connect(receiver, dispatch_uid=dispatch_uid)

@@ -1,31 +1,51 @@
-"""The pump's due checks: refill reminders and overdue refills (R3, R4), and the next titration step (T3)."""
+"""The pump's due checks: refill reminders and overdue refills (R3, R4), and the next titration step (T3); and what
+titration does when a patient flag it cares about changes (R4). The tables at the end are registered by
+TitrationConfig.ready()."""
 
 from datetime import datetime, timedelta
-
-from django.utils import timezone
 
 from alerts import services as alerts
 from alerts.models import DueCheck
 from wardflow import protocol
+from wardflow.clinical_time import ward_local
+from wardflow.patients.services import FLAG_RULES
+from wardflow.patients.signals import patient_flags_changed
 from wardflow.policy import current_policy
 from wardflow.protocol import Phase, Severity
 from wardflow.staff.models import Role
 
+from . import services
 from .kinds import AlertKind, CheckKind
 from .models import Pump
 
+P4_FLAGS = frozenset(field for field, rule in FLAG_RULES.items() if rule == "P4")
+
+
+def time_left(delta: timedelta) -> str:
+    """R3: the real time left to the due date, to the nearest hour (minutes in the last hour)."""
+    hours = round(delta / timedelta(hours=1))
+    if hours == 0:
+        return f"{max(round(delta / timedelta(minutes=1)), 0)} min"
+    days, hours = divmod(hours, 24)
+    return " ".join(part for part in (f"{days} day(s)" if days else "", f"{hours} h" if hours else "") if part)
+
 
 def refill_reminder(check: DueCheck, now: datetime) -> None:
-    """R3/R4: refill reminders ahead of the due date."""
+    """R3/R4: a refill reminder ahead of the due date, stating the time really left; it replaces the pump's earlier
+    reminder still open (at most one open refill reminder)."""
     pump = Pump.objects.select_related("patient").get(pk=check.subject_id)
-    days = check.payload["days_before"]
-    severity, rule = protocol.refill_reminder_level(days, current_policy())
+    if now >= pump.refill_due_at:
+        return  # dispatched after the due date: the overdue alert speaks for it
+    severity, rule = protocol.refill_reminder_level(check.payload["days_before"], current_policy())
+    # T13: one pump in place per patient, so the patient's refill reminders are this pump's.
+    alerts.resolve_alerts(patient=pump.patient, kinds=[AlertKind.REFILL_DUE], at=now)
     alerts.raise_alert(
         kind=AlertKind.REFILL_DUE,
         severity=severity,
         patient=pump.patient,
         rule=rule,
-        message=f"{rule}: pump refill due in {days} day(s), on {timezone.localtime(pump.refill_due_at):%Y-%m-%d}.",
+        message=f"{rule}: pump refill due in {time_left(pump.refill_due_at - now)}, on "
+        f"{ward_local(pump.refill_due_at):%Y-%m-%d}.",
         target_role=Role.NURSE,
         subject=check,
         due_at=pump.refill_due_at,
@@ -35,17 +55,18 @@ def refill_reminder(check: DueCheck, now: datetime) -> None:
 
 
 def refill_overdue(check: DueCheck, now: datetime) -> None:
-    """R3: overdue from the due date, repeating daily until a refill is charted; R4: high withdrawal risk goes
-    straight to the ward's neurologists as urgent."""
+    """R3: overdue from the due date, repeating daily until a refill is charted; it closes the last reminder. R4:
+    high withdrawal risk goes straight to the ward's neurologists as urgent."""
     pump = Pump.objects.select_related("patient").get(pk=check.subject_id)
     high_risk = pump.patient.high_withdrawal_risk
+    alerts.resolve_alerts(patient=pump.patient, kinds=[AlertKind.REFILL_DUE], at=now)
     alerts.raise_alert(
         kind=AlertKind.REFILL_OVERDUE,
         severity=Severity.URGENT if high_risk else Severity.WARNING,
         patient=pump.patient,
         rule="R4" if high_risk else "R3",
         message=f"{'R4' if high_risk else 'R3'}: pump refill overdue since "
-        f"{timezone.localtime(pump.refill_due_at):%Y-%m-%d %H:%M}; abrupt withdrawal risk (W1).",
+        f"{ward_local(pump.refill_due_at):%Y-%m-%d %H:%M}; abrupt withdrawal risk (W1).",
         target_role=Role.NEUROLOGIST if high_risk else Role.NURSE,
         subject=check,
         due_at=pump.refill_due_at,
@@ -76,8 +97,24 @@ def titration_step_due(check: DueCheck, now: datetime) -> None:
     )
 
 
+def follow_withdrawal_risk(sender, *, actor, patient, changed, **kwargs):
+    """R4: a P4 factor charted or cleared after programming moves the pump's refill reminders at once, when it
+    changes the patient's withdrawal risk (runs inside the flag change's transaction)."""
+    if not P4_FLAGS & changed.keys():
+        return
+    # `changed` holds the flags whose value changed, with their new value: each P4 flag was the opposite before.
+    before = {flag: not changed[flag] if flag in changed else getattr(patient, flag) for flag in P4_FLAGS}
+    high_risk_before = protocol.high_withdrawal_risk(**before)
+    if high_risk_before != patient.high_withdrawal_risk:
+        services.reschedule_refill_reminders(patient=patient, high_risk_before=high_risk_before)
+
+
 CHECK_HANDLERS = {
     CheckKind.REFILL_REMINDER: refill_reminder,
     CheckKind.REFILL_OVERDUE: refill_overdue,
     CheckKind.TITRATION_STEP_DUE: titration_step_due,
 }
+
+RECEIVERS = [
+    (patient_flags_changed, follow_withdrawal_risk, "titration.r4"),
+]

@@ -23,14 +23,18 @@ class AlertKind(StrEnum):
     REFILL_OVERDUE = "refill_overdue"
     RESIDUAL_DISCREPANCY = "residual_discrepancy"
     SUDDEN_INCREASE = "sudden_increase"
+    LACK_OF_RESPONSE = "lack_of_response"  # T10: increases without a fall in mean Ashworth
     TITRATION_STEP_DUE = "titration_step_due"
 
 
 class AuditAction(StrEnum):
     PUMP_IMPLANTED = "pump.implanted"
+    PUMP_EXPLANTED = "pump.explanted"
+    PUMP_REPLACED = "pump.replaced"
     PHASE_CHANGED = "pump.phase_changed"
     DOSE_CHANGE_PROPOSED = "dose_change.proposed"
     DOSE_CHANGE_OVERRIDDEN = "dose_change.overridden"
+    DOSE_CHANGE_REFUSED = "dose_change.refused"  # D1/T4: a refused proposal, kept although nothing was created
     DOSE_CHANGE_APPROVED = "dose_change.approved"
     DOSE_CHANGE_REJECTED = "dose_change.rejected"
     PROGRAMMING_MISMATCH = "dose_change.programming_mismatch"

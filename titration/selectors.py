@@ -6,17 +6,18 @@ from decimal import Decimal
 
 from django.db.models import F, Prefetch, QuerySet
 
-from screening.models import ScreeningTrial
+from alerts.models import Alert, subject_key
+from screening.models import Observation, ScreeningTrial
 from wardflow import protocol
-from wardflow.clinical_time import ward_today
-from wardflow.errors import DomainError, WorkflowConflict
+from wardflow.clinical_time import shown, ward_today
+from wardflow.errors import DomainError, InvalidInput, RoleNotAllowed, WorkflowConflict
 from wardflow.patients.selectors import visible_patients
 from wardflow.policy import current_policy
 from wardflow.protocol import Segment, TrialState
 from wardflow.staff.models import Role
 from wardflow.staff.roles import role_refusal
 
-from .models import DoseChange, Pump
+from .models import DoseChange, Pump, Refill
 
 
 def visible_pumps(user) -> QuerySet[Pump]:
@@ -26,6 +27,16 @@ def visible_pumps(user) -> QuerySet[Pump]:
         .select_related("patient", "patient__ward", "active_change")
         .order_by(F("refill_due_at").asc(nulls_last=True), "id")
     )
+
+
+def pumps_in_place(user) -> QuerySet[Pump]:
+    """The ward registry: the pumps in place (T13: an explanted pump keeps its record, off the registry)."""
+    return visible_pumps(user).filter(explanted_at__isnull=True)
+
+
+def pump_in_place(patient) -> Pump | None:
+    """T13: "the patient's pump" is the one in place; a patient has at most one."""
+    return Pump.objects.filter(patient=patient, explanted_at__isnull=True).select_related("active_change").first()
 
 
 def pump_with_history(user, pk: int) -> Pump:
@@ -88,8 +99,9 @@ def implant_defaults() -> dict:
 
 
 def implant_refusal(actor, trial: ScreeningTrial | None = None) -> DomainError | None:
-    """T1: a neurologist records the implant, only after a candidate screening trial, and only once. Without a
-    trial: whether the actor may record implants at all."""
+    """T1: a neurologist records the implant, only after a candidate screening trial, and only once; never while
+    the patient has a pump in place (T13) or a charted active infection (P1). Without a trial: whether the actor may
+    record implants at all."""
     if refusal := role_refusal(actor, Role.NEUROLOGIST, rule="T1", doing="record an implant"):
         return refusal
     if trial is None:
@@ -100,17 +112,84 @@ def implant_refusal(actor, trial: ScreeningTrial | None = None) -> DomainError |
         )
     if Pump.objects.filter(screening_trial=trial).exists():
         return WorkflowConflict("A pump was already implanted after this screening trial.", rule="T1")
-    return None
+    if in_place := pump_in_place(trial.patient):
+        return WorkflowConflict(
+            f"T13: this patient has a pump in place ({in_place}); explant or replace it instead.", rule="T13"
+        )
+    return infection_refusal(trial.patient)
 
 
 def may_implant(actor, trial: ScreeningTrial) -> bool:
     return implant_refusal(actor, trial) is None
 
 
+def infection_refusal(patient) -> DomainError | None:
+    """P1: no implant (a replacement pump included) while an active infection is charted."""
+    if patient.active_infection:
+        return WorkflowConflict(
+            "P1: the patient has a charted active infection; no pump is implanted until it is charted resolved.",
+            rule="P1",
+        )
+    return None
+
+
+def explanted_refusal(pump: Pump) -> DomainError | None:
+    """T13: an explanted pump keeps its record, and nothing more is done to it."""
+    if not pump.in_place:
+        return WorkflowConflict(f"T13: pump {pump} was explanted on {shown(pump.explanted_at)}.", rule="T13")
+    return None
+
+
+def explant_refusal(actor, pump: Pump | None = None) -> DomainError | None:
+    """T13: a neurologist records the explant of a pump in place. Without a pump: whether the actor may."""
+    if refusal := role_refusal(actor, Role.NEUROLOGIST, rule="T13", doing="record an explant"):
+        return refusal
+    return None if pump is None else explanted_refusal(pump)
+
+
+def may_explant(actor, pump: Pump) -> bool:
+    return explant_refusal(actor, pump) is None
+
+
+def replace_refusal(actor, pump: Pump | None = None) -> DomainError | None:
+    """T13: a neurologist replaces a pump in place whose program in force the new pump carries over; the new pump
+    is an implant (P1). Without a pump: whether the actor may replace pumps at all."""
+    if refusal := role_refusal(actor, Role.NEUROLOGIST, rule="T13", doing="record a pump replacement"):
+        return refusal
+    if pump is None:
+        return None
+    if refusal := explanted_refusal(pump):
+        return refusal
+    if pump.active_change_id is None:
+        return WorkflowConflict(
+            "T13: this pump has no program in force to carry over; sign and program its initial dose first, or "
+            "explant it.",
+            rule="T13",
+        )
+    return infection_refusal(pump.patient)
+
+
+def may_replace(actor, pump: Pump) -> bool:
+    return replace_refusal(actor, pump) is None
+
+
+def refill_refusal(actor, pump: Pump | None = None) -> DomainError | None:
+    """R5: a nurse or a neurologist refills a pump in place (T13). Without a pump: whether the actor may refill."""
+    if refusal := role_refusal(actor, Role.NURSE, Role.NEUROLOGIST, rule="R5", doing="record a refill"):
+        return refusal
+    return None if pump is None else explanted_refusal(pump)
+
+
+def may_refill(actor, pump: Pump) -> bool:
+    return refill_refusal(actor, pump) is None
+
+
 def proposal_refusal(actor, pump: Pump | None = None) -> DomainError | None:
     """T9: a nurse or a neurologist proposes changes of the program in force; the first program is the implant's
     initial dose (T1), which must be signed and programmed first. Without a pump: whether the actor may propose."""
     if refusal := role_refusal(actor, Role.NURSE, Role.NEUROLOGIST, rule="T9", doing="propose a dose change"):
+        return refusal
+    if pump is not None and (refusal := explanted_refusal(pump)):
         return refusal
     if pump is not None and pump.active_change_id is None:
         return WorkflowConflict("T9: the initial dose has not been programmed yet.", rule="T9")
@@ -130,6 +209,145 @@ def may_override_band(actor) -> bool:
     return band_override_refusal(actor) is None
 
 
+def stopped(pump: Pump) -> bool:
+    """T14: the therapy is stopped when the program in force is 0 mcg/day."""
+    return pump.active_change is not None and pump.active_change.new_daily_dose_mcg == 0
+
+
+def last_nonzero_daily_dose(pump: Pump) -> Decimal | None:
+    """T14: the daily dose of the latest program in force that was not 0 mcg/day (what a restart is measured by)."""
+    return (
+        pump.dose_changes.filter(programmed_at__isnull=False, new_daily_dose_mcg__gt=0)
+        .order_by("-programmed_at", "-id")
+        .values_list("new_daily_dose_mcg", flat=True)
+        .first()
+    )
+
+
+def restart_refusal(actor, pump: Pump | None = None) -> DomainError | None:
+    """T14: a neurologist proposes the restart dose directly, once the therapy is stopped (0 mcg/day in force).
+    Without a pump: whether the actor may propose restarts at all."""
+    if refusal := role_refusal(actor, Role.NEUROLOGIST, rule="T14", doing="propose a restart"):
+        return refusal
+    if pump is not None and not stopped(pump):
+        return WorkflowConflict(
+            "T14: a restart follows a stop (0 mcg/day in force); change a running program by titration (T3), "
+            "refill adjustment (T5) or reduction (T6, T11).",
+            rule="T14",
+        )
+    return None
+
+
+def kind_refusal(actor, pump: Pump, kind: protocol.DoseChangeKind) -> DomainError | None:
+    """Which kind of change this pump's program in force allows now: the initial dose comes from the implant (T1);
+    a stopped therapy is restarted directly, never by a percent of 0 mcg/day (T14); refill adjustments belong to
+    the maintenance phase (T5). The pages offer the kinds this answers None for."""
+    if kind == protocol.DoseChangeKind.INITIAL:
+        return WorkflowConflict("T1: the initial dose is set by the implant.", rule="T1")
+    if kind == protocol.DoseChangeKind.RESTART:
+        return restart_refusal(actor, pump)
+    if kind in protocol.PERCENT_INCREASE_KINDS and stopped(pump):
+        return WorkflowConflict(
+            f"T14: the therapy is stopped (0 mcg/day in force); a neurologist proposes the restart dose directly "
+            f"(kind restart; the last non-zero daily dose was {last_nonzero_daily_dose(pump)} mcg/day).",
+            rule="T14",
+        )
+    if kind == protocol.DoseChangeKind.REFILL_ADJUSTMENT and pump.phase != protocol.Phase.MAINTENANCE:
+        return WorkflowConflict("T5: refill adjustments belong to the maintenance phase.", rule="T5")
+    return None
+
+
+def last_taper_step_at(pump: Pump) -> datetime | None:
+    """T11: when the latest taper step became active (an emergency stop is no taper step)."""
+    return (
+        pump.dose_changes.filter(
+            kind=protocol.DoseChangeKind.DISCONTINUATION, programmed_at__isnull=False, serious_adverse_reaction=False
+        )
+        .order_by("-programmed_at")
+        .values_list("programmed_at", flat=True)
+        .first()
+    )
+
+
+def taper_step(pump: Pump, new_daily_dose_mcg: Decimal, now: datetime) -> protocol.TaperStep:
+    """T11: a taper step to `new_daily_dose_mcg` proposed now, against the program in force and the previous step."""
+    active = pump.active_change.new_daily_dose_mcg
+    return protocol.taper_step(active, new_daily_dose_mcg, last_taper_step_at(pump), now, current_policy())
+
+
+def taper_refusal(pump: Pump, step: protocol.TaperStep) -> DomainError | None:
+    """T11: one taper step per `taper_step_spacing_hours`; the final step to 0 mcg/day only from
+    `taper_final_step_max_mcg` or below (the refusal states the next step's range, T4)."""
+    policy = current_policy()
+    if step.not_before is not None:
+        return WorkflowConflict(
+            f"T11: one taper step per {policy.taper_step_spacing_hours} h; the next may be proposed from "
+            f"{shown(step.not_before)}.",
+            rule="T11",
+            earliest_at=step.not_before,
+        )
+    if step.final_step_too_high:
+        active = pump.active_change.new_daily_dose_mcg
+        low, high = protocol.allowed_range_mcg(active, protocol.TAPER_BAND)
+        return WorkflowConflict(
+            f"T11: the final step to 0 mcg/day is taken from {policy.taper_final_step_max_mcg} mcg/day or below; "
+            f"taper the active {active} mcg/day first (next step: {low} to {high} mcg/day), or stop at once only "
+            "for a serious adverse reaction (serious_adverse_reaction, with the reason).",
+            rule="T11",
+            allowed_min_mcg=low,
+            allowed_max_mcg=high,
+        )
+    return None
+
+
+def refill_adjustment_refusal(pump: Pump, refill: Refill | None, now: datetime) -> DomainError | None:
+    """T5: a refill adjustment is tied to a refill of this pump charted within the previous
+    `refill_adjustment_window_hours`, and at most one to each refill."""
+    if refill is None or refill.pump_id != pump.pk:
+        return InvalidInput({"refill": ["T5: name the refill of this pump the adjustment belongs to."]}, rule="T5")
+    policy = current_policy()
+    if not protocol.refill_adjustment_open(refill.refilled_at, now, policy):
+        return WorkflowConflict(
+            f"T5: a refill adjustment follows its refill within {policy.refill_adjustment_window_hours} h; this "
+            f"refill was charted at {shown(refill.refilled_at)}. Use a titration step (T3) instead.",
+            rule="T5",
+        )
+    if refill.adjustments.exclude(state=DoseChange.State.REJECTED).exists():
+        return WorkflowConflict("T5: this refill already has its refill adjustment.", rule="T5")
+    return None
+
+
+def adjustable_refills(pump: Pump, now: datetime) -> list[Refill]:
+    """T5: the refills of this pump that a refill adjustment may still name now (the refill form's choices)."""
+    recent = pump.refills.filter(refilled_at__lte=now).order_by("-refilled_at")[:3]
+    return [refill for refill in recent if refill_adjustment_refusal(pump, refill, now) is None]
+
+
+def offered_kinds(actor, pump: Pump) -> list[protocol.DoseChangeKind]:
+    """The kinds of change the proposal page offers this actor for this pump now (T1, T5, T14)."""
+    return [kind for kind in protocol.DoseChangeKind if kind_refusal(actor, pump, kind) is None]
+
+
+def unanswered_increases(pump: Pump) -> DoseChange | None:
+    """T10: the last of a run of active increases after which mean Ashworth has not fallen (lack of response),
+    or None. Observations are the patient's, charted at the time they were observed."""
+    activated = list(pump.dose_changes.filter(programmed_at__isnull=False).order_by("programmed_at", "id"))
+    activations = [
+        protocol.Activation(c.programmed_at, c.kind in protocol.PERCENT_INCREASE_KINDS and c.is_increase)
+        for c in activated
+    ]
+    ashworth = list(Observation.objects.filter(patient=pump.patient).values_list("observed_at", "ashworth_mean"))
+    if activated and protocol.lack_of_response(activations, ashworth, current_policy()):
+        return activated[-1]
+    return None
+
+
+def advised(kind: str, subject) -> bool:
+    """Whether an alert of this kind was ever raised about this record (an advisory is given once)."""
+    subject_type, subject_id = subject_key(subject)
+    return Alert.objects.filter(kind=kind, subject_type=subject_type, subject_id=subject_id).exists()
+
+
 def approval_refusal(actor, change: DoseChange | None = None) -> DomainError | None:
     """T9: a neurologist signs a dose change while it is proposed. Without a change: whether the actor may sign."""
     if refusal := role_refusal(actor, Role.NEUROLOGIST, rule="T9", doing="sign a dose change"):
@@ -137,6 +355,16 @@ def approval_refusal(actor, change: DoseChange | None = None) -> DomainError | N
     if change is not None and change.state != DoseChange.State.PROPOSED:
         return WorkflowConflict(
             f"T9: only a proposed dose change can be approved (this one is {change.state}).", rule="T9"
+        )
+    # T4 (policy independent_override_signature): a change beyond its band is signed by a second neurologist.
+    if (
+        change is not None
+        and change.override_reason
+        and change.proposed_by_id == actor.pk
+        and current_policy().independent_override_signature
+    ):
+        return RoleNotAllowed(
+            "T4: a change proposed with an override is signed by a neurologist other than its proposer.", rule="T4"
         )
     return None
 

@@ -23,8 +23,13 @@ def ward_today(now: datetime | None = None) -> date:
     return timezone.localtime(now or timezone.now(), ward_timezone()).date()
 
 
+def ward_local(value: datetime) -> datetime:
+    """The ward's wall-clock time of an instant, for messages: the API answers in UTC, the ward reads local time."""
+    return timezone.localtime(value, ward_timezone())
+
+
 def shown(value: datetime) -> str:
-    return timezone.localtime(value, ward_timezone()).strftime("%Y-%m-%d %H:%M")
+    return ward_local(value).strftime("%Y-%m-%d %H:%M")
 
 
 def future_problem(value: datetime, now: datetime | None = None) -> str | None:

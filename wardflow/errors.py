@@ -21,10 +21,11 @@ class WorkflowConflict(DomainError):
 
 
 class OutsideAllowedBand(DomainError):
-    """A dose outside the allowed band without an override (HTTP 422)."""
+    """A dose outside the allowed band without an override (HTTP 422). T4: the allowed range it states is rounded
+    inwards to 0.01 mcg (minimum up, maximum down), so that each figure is itself accepted."""
 
-    def __init__(self, detail: str, *, rule: str, allowed_max_mcg: Decimal, **extra):
-        super().__init__(detail, rule=rule, allowed_max_mcg=allowed_max_mcg, **extra)
+    def __init__(self, detail: str, *, rule: str, allowed_min_mcg: Decimal, allowed_max_mcg: Decimal, **extra):
+        super().__init__(detail, rule=rule, allowed_min_mcg=allowed_min_mcg, allowed_max_mcg=allowed_max_mcg, **extra)
 
 
 class InvalidInput(DomainError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 PROTOCOL_VERSION = "2026.1"
@@ -57,6 +57,7 @@ class Policy:
     elective_replacement_alert_days: int = 90  # T13: alert this long before a pump's elective replacement date
     clinical_time_before_registration_days: int = 30  # dates and input: earliest clinical time before registration
     earliest_birth_year: int = 1900  # dates and input: plausible dates of birth
+    independent_override_signature: bool = True  # T4: an overridden change is signed by another neurologist
 
     def with_overrides(self, overrides: dict) -> Policy:
         unknown = set(overrides) - {f.name for f in dataclasses.fields(self)}
@@ -208,7 +209,8 @@ OVERDOSE_SIGNS = frozenset(
         "coma",
     }
 )
-SERIOUS_ADVERSE_SIGNS = frozenset({"respiratory_depression", "seizure", "loss_of_consciousness"})
+SERIOUS_ADVERSE_SIGNS = frozenset({"respiratory_depression", "seizure", "loss_of_consciousness", "coma"})
+UNROUSABLE_SEDATION = "sedation unrousable"  # S10: how a trial's suspension names an unrousable sedation level
 OTHER_SIGNS = frozenset({"nausea", "headache", "hypotonia"})
 ALL_SIGNS = WITHDRAWAL_SIGNS | OVERDOSE_SIGNS | OTHER_SIGNS
 
@@ -231,7 +233,24 @@ WITHDRAWAL_GUIDANCE = (
     "W1: signs of intrathecal baclofen withdrawal. Restore intrathecal delivery at or near the previous dose "
     "without delay; oral baclofen alone does not stop intrathecal withdrawal."
 )
+# W1: without an intrathecal infusion running or recently stopped, the same signs are not withdrawal; during
+# screening they follow the test bolus, and there is no delivery to restore.
+BOLUS_ADVERSE_EFFECT_GUIDANCE = (
+    "W1: no intrathecal infusion is running or recently stopped, so these signs are not intrathecal withdrawal; "
+    "during screening they are adverse effects of the test bolus. Review the patient and keep to the observation "
+    "schedule."
+)
+# O1: only a patient with a pump in place has a reservoir to empty.
 OVERDOSE_GUIDANCE = "O1: signs of baclofen overdose. Assess the patient now and consider emptying the pump reservoir."
+OVERDOSE_GUIDANCE_WITHOUT_PUMP = (
+    "O1: signs of baclofen overdose. Assess the patient now: airway, breathing and circulation; call the emergency "
+    "team if any is compromised (during screening see S10)."
+)
+# S10: the patient has no pump: the guidance is resuscitation, never the reservoir.
+SERIOUS_ADVERSE_EVENT_GUIDANCE = (
+    "S10: serious adverse event. Secure airway, breathing and circulation and call the emergency team now; "
+    "a neurologist reviews the patient before any further test dose."
+)
 
 
 def first_test_dose_choices(band: AgeBand) -> tuple[Decimal, ...]:
@@ -255,6 +274,13 @@ def ladder_volume_ml(dose_mcg: Decimal) -> Decimal:
 def earliest_next_test_dose(previous_given_at: datetime) -> datetime:
     """S3: the next test dose is due no earlier than 24 h after the previous one (no tolerance)."""
     return utc(previous_given_at) + TEST_DOSE_SPACING
+
+
+def earliest_test_dose(patient_doses_given_at: list[datetime]) -> datetime | None:
+    """S3/S11: a patient's test dose is given no earlier than 24 h after their latest one, whatever trial that was in
+    (cancelled ones included; no tolerance). None when the patient has had none."""
+    latest = max((utc(t) for t in patient_doses_given_at), default=None)
+    return None if latest is None else earliest_next_test_dose(latest)
 
 
 def observation_schedule(given_at: datetime, policy: Policy = DEFAULT_POLICY) -> list[datetime]:
@@ -326,9 +352,83 @@ def state_after_assessment(dose_number: int, response: Response) -> TrialState:
     return TrialState.AWAITING_DOSE if dose_number < MAX_TEST_DOSES else TrialState.NOT_CANDIDATE
 
 
-def stops_trial(signs: frozenset[str] | set[str]) -> bool:
-    """S10: a serious adverse event suspends the trial pending neurologist review."""
-    return bool(SERIOUS_ADVERSE_SIGNS & set(signs))
+def response_duration_problem(duration_hours: Decimal | None) -> str | None:
+    """S8: a positive response records how many hours it lasted, more than 0: T1 doubles the test dose for a
+    response of up to 8 h, so a 0 h entry would double it for an effect that never showed."""
+    if duration_hours is None:
+        return "S8: record how many hours the positive response lasted."
+    if duration_hours <= 0:
+        return f"S8: a positive response lasts more than 0 h ({duration_hours} h entered); record how long it lasted."
+    return None
+
+
+def serious_adverse_events(signs: list[str], sedation: str) -> tuple[str, ...]:
+    """S10: what was charted that is a serious adverse event (respiratory depression, seizure, loss of
+    consciousness, coma, or sedation unrousable). Any of them suspends an open trial pending neurologist review."""
+    found = tuple(sorted(SERIOUS_ADVERSE_SIGNS & set(signs)))
+    return (*found, UNROUSABLE_SEDATION) if sedation == Sedation.UNROUSABLE else found
+
+
+def intrathecal_infusion_started(
+    pumps_explanted_at: list[datetime | None], at: datetime, policy: Policy = DEFAULT_POLICY
+) -> bool:
+    """W1: at `at`, the patient's intrathecal infusion has started: a pump is in place (not explanted), or one was
+    explanted within the last `withdrawal_after_explant_days` (policy)."""
+    since = utc(at) - timedelta(days=policy.withdrawal_after_explant_days)
+    return any(explanted_at is None or explanted_at >= since for explanted_at in pumps_explanted_at)
+
+
+class SignsMeaning(StrEnum):
+    """What charted signs mean (S10, O1, W1); each meaning is raised as its own alert kind."""
+
+    SERIOUS_ADVERSE_EVENT = "serious_adverse_event"  # S10
+    OVERDOSE = "overdose"  # O1
+    WITHDRAWAL = "withdrawal"  # W1, once the intrathecal infusion has started
+    BOLUS_ADVERSE_EFFECT = "bolus_adverse_effect"  # W1, before it: screening
+
+
+@dataclass(frozen=True)
+class SignsAlert:
+    """The alert that charted signs call for: its rule, severity, the signs that led to it, and the guidance."""
+
+    meaning: SignsMeaning
+    rule: str
+    severity: Severity
+    charted: tuple[str, ...]
+    guidance: str
+
+    @property
+    def message(self) -> str:
+        return f"{', '.join(self.charted)} charted. {self.guidance}"
+
+
+def overdose_signs_alert(signs: list[str], sedation: str, *, pump_in_place: bool) -> SignsAlert | None:
+    """O1 and S10. With a pump in place, overdose signs (the serious ones included) call for O1: assess, consider
+    emptying the pump reservoir. Without one there is no reservoir: a serious adverse event is S10 (airway,
+    breathing, circulation, emergency team) and other overdose signs are O1 with the same kind of guidance."""
+    serious = serious_adverse_events(signs, sedation)
+    charted = tuple(sorted(set(serious) | (OVERDOSE_SIGNS & set(signs))))
+    if not charted:
+        return None
+    if pump_in_place:
+        return SignsAlert(SignsMeaning.OVERDOSE, "O1", Severity.URGENT, charted, OVERDOSE_GUIDANCE)
+    if serious:
+        return SignsAlert(
+            SignsMeaning.SERIOUS_ADVERSE_EVENT, "S10", Severity.URGENT, charted, SERIOUS_ADVERSE_EVENT_GUIDANCE
+        )
+    return SignsAlert(SignsMeaning.OVERDOSE, "O1", Severity.URGENT, charted, OVERDOSE_GUIDANCE_WITHOUT_PUMP)
+
+
+def withdrawal_signs_alert(signs: list[str], *, infusion_started: bool) -> SignsAlert | None:
+    """W1: withdrawal-list signs are intrathecal baclofen withdrawal once the infusion has started: urgent, restore
+    delivery. Before it (screening) they are adverse effects of the test bolus: a warning to the neurologist, with
+    nothing to restore."""
+    charted = tuple(sorted(WITHDRAWAL_SIGNS & set(signs)))
+    if not charted:
+        return None
+    if infusion_started:
+        return SignsAlert(SignsMeaning.WITHDRAWAL, "W1", Severity.URGENT, charted, WITHDRAWAL_GUIDANCE)
+    return SignsAlert(SignsMeaning.BOLUS_ADVERSE_EFFECT, "W1", Severity.WARNING, charted, BOLUS_ADVERSE_EFFECT_GUIDANCE)
 
 
 # --- Implant, titration and pump programs (T1-T12) --------------------------------------------------------------
@@ -351,6 +451,12 @@ class DoseChangeKind(StrEnum):
 class Phase(StrEnum):
     TITRATION = "titration"
     MAINTENANCE = "maintenance"
+
+
+# T3/T5: the increases measured as a percent of the active daily dose (a T14 restart from 0 is not one of them).
+PERCENT_INCREASE_KINDS = frozenset({DoseChangeKind.TITRATION, DoseChangeKind.REFILL_ADJUSTMENT})
+REDUCTION_KINDS = frozenset({DoseChangeKind.ADVERSE_EFFECT_REDUCTION, DoseChangeKind.DISCONTINUATION})  # T6, T11
+CENT = Decimal("0.01")  # T4: the precision of the allowed range a refusal states
 
 
 def initial_daily_dose(positive_test_dose_mcg: Decimal, response_hours: Decimal) -> Decimal:
@@ -377,8 +483,13 @@ class Band:
     rule: str
 
 
+# T11: a taper step lowers the active dose by at most the T6 band's largest reduction, and by as little as it likes.
+TAPER_BAND = Band(Decimal("-20"), Decimal("0"), "T11")
+
+
 def allowed_band(kind: DoseChangeKind, origin: SpasticityOrigin, band: AgeBand) -> Band | None:
-    """T3 titration, T5 refill adjustment, T6 adverse-effect reduction; None where no band applies."""
+    """T3 titration, T5 refill adjustment, T6 adverse-effect reduction, T11 taper step; None where no band applies
+    (T14: a restart is proposed directly)."""
     if kind == DoseChangeKind.TITRATION:
         if band == AgeBand.ADULT and origin == SpasticityOrigin.SPINAL:
             return Band(Decimal("10"), Decimal("30"), "T3")
@@ -389,7 +500,14 @@ def allowed_band(kind: DoseChangeKind, origin: SpasticityOrigin, band: AgeBand) 
         return Band(Decimal("5"), Decimal("20"), "T5")
     if kind == DoseChangeKind.ADVERSE_EFFECT_REDUCTION:
         return Band(Decimal("-20"), Decimal("-10"), "T6")
+    if kind == DoseChangeKind.DISCONTINUATION:
+        return TAPER_BAND
     return None
+
+
+def refusal_rule(band: Band) -> str:
+    """T4 states how a step beyond the T3 band is refused; T5, T6 and T11 refuse under their own rule."""
+    return "T4" if band.rule == "T3" else band.rule
 
 
 def percent_change(active_mcg: Decimal, new_mcg: Decimal) -> Decimal:
@@ -397,29 +515,56 @@ def percent_change(active_mcg: Decimal, new_mcg: Decimal) -> Decimal:
     return (new_mcg - active_mcg) / active_mcg * 100
 
 
+def allowed_range_mcg(active_mcg: Decimal, band: Band) -> tuple[Decimal, Decimal]:
+    """T4: the band in mcg/day as a refusal states it, the minimum rounded up and the maximum rounded down to
+    0.01 mcg, so that each figure given is itself accepted. A band reaching 0 % (T11) ends a cent below the active
+    dose, which a reduction must lower."""
+    low = (active_mcg * (100 + band.min_percent) / 100).quantize(CENT, rounding=ROUND_CEILING)
+    high = (active_mcg * (100 + band.max_percent) / 100).quantize(CENT, rounding=ROUND_FLOOR)
+    if band.max_percent == 0:
+        high = min(high, active_mcg.quantize(CENT, rounding=ROUND_CEILING) - CENT)
+    return low, high
+
+
 @dataclass(frozen=True)
 class BandCheck:
     percent: Decimal
     beyond_band: bool  # T4: refused unless a neurologist overrides with a reason
     notices: tuple[str, ...]
-    allowed_max_mcg: Decimal
+    allowed_min_mcg: Decimal  # T4: rounded up to 0.01
+    allowed_max_mcg: Decimal  # T4: rounded down to 0.01
 
 
 def check_band(active_mcg: Decimal, new_mcg: Decimal, band: Band) -> BandCheck:
-    """T4 (and T5, T6): a step beyond the band's far end needs an override; a smaller one is allowed with a
-    notice. For reductions (T6) the far end is the largest reduction."""
+    """T4 (and T5, T6, T11): a step beyond the band's far end needs an override; a smaller one is allowed with a
+    notice. For reductions the far end is the largest reduction. Compared exactly (new x 100 against active x
+    (100 + limit)), never on a rounded percent."""
     percent = percent_change(active_mcg, new_mcg)
     increase = band.max_percent > 0
     far, near = (band.max_percent, band.min_percent) if increase else (band.min_percent, band.max_percent)
-    allowed_max = active_mcg * (100 + band.max_percent) / 100
-    beyond = percent > far if increase else percent < far
+    new_scaled, far_scaled, near_scaled = new_mcg * 100, active_mcg * (100 + far), active_mcg * (100 + near)
+    beyond = new_scaled > far_scaled if increase else new_scaled < far_scaled
     notices = []
-    if (increase and percent < near) or (not increase and percent > near):
+    if (increase and new_scaled < near_scaled) or (not increase and new_scaled > near_scaled):
         notices.append(
             f"{band.rule}: a change of {percent.quantize(Decimal('0.1'))} % is smaller than the usual "
             f"{abs(near)} % step."
         )
-    return BandCheck(percent=percent, beyond_band=beyond, notices=tuple(notices), allowed_max_mcg=allowed_max)
+    low, high = allowed_range_mcg(active_mcg, band)
+    return BandCheck(percent=percent, beyond_band=beyond, notices=tuple(notices), allowed_min_mcg=low,
+                     allowed_max_mcg=high)  # fmt: skip
+
+
+def beyond_band_message(active_mcg: Decimal, check: BandCheck, band: Band) -> str:
+    """T4: the refusal in words. The percent is rounded away from the band (to 0.01) so that it never reads as the
+    limit itself, and the range is given in mcg/day to the 0.01 mcg that is accepted."""
+    rounding = ROUND_CEILING if check.percent > 0 else ROUND_FLOOR
+    return (
+        f"{refusal_rule(band)}: a change of {check.percent.quantize(CENT, rounding=rounding)} % is beyond the "
+        f"{band.rule} band of {band.min_percent} to {band.max_percent} % of the active {active_mcg} mcg/day; "
+        f"allowed: {check.allowed_min_mcg} to {check.allowed_max_mcg} mcg/day. A neurologist may override with a "
+        "written reason (override_reason)."
+    )
 
 
 @dataclass(frozen=True)
@@ -453,10 +598,16 @@ def next_step_at(activated_at: datetime, policy: Policy = DEFAULT_POLICY) -> dat
     return utc(activated_at) + timedelta(hours=policy.titration_spacing_hours)
 
 
+def spaced_by_t3(kind: DoseChangeKind) -> bool:
+    """T3: titration increases (T5 adjustments included) wait for the 24 h spacing, to the second; reductions (T6,
+    T11) never do, nor does a restart after a stop (T14; W1: restore delivery without delay)."""
+    return kind in PERCENT_INCREASE_KINDS
+
+
 def earliest_programming(previous_activated_at: datetime | None, proposed_at: datetime, is_increase: bool,
                          policy: Policy = DEFAULT_POLICY) -> datetime:  # fmt: skip
     """T3: an increase is programmed no earlier than 24 h after the previous change became active; T6: decreases
-    are never held back by that spacing."""
+    are never held back by that spacing, nor is a T14 restart (`is_increase` is `spaced_by_t3` of the kind)."""
     if is_increase and previous_activated_at is not None:
         return next_step_at(previous_activated_at, policy)
     return proposed_at
@@ -469,6 +620,100 @@ def sudden_increase(beyond_band: bool, approved_increase_times: list[datetime], 
     window = timedelta(days=policy.sudden_increase_window_days)
     recent = [t for t in approved_increase_times if utc(now) - window <= t <= now]
     return beyond_band or len(recent) >= policy.sudden_increase_count
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A dose change that became active (T10): when, and whether it was a T3/T5 increase."""
+
+    at: datetime
+    increase: bool
+
+
+def lack_of_response(activations: list[Activation], ashworth: list[tuple[datetime, Decimal]],
+                     policy: Policy = DEFAULT_POLICY) -> bool:  # fmt: skip
+    """T10 (policy): the last `lack_of_response_increases` changes that became active were all increases, and the
+    mean Ashworth charted since the first of them never fell below the last one charted before it (with none before,
+    below the first one charted after it). The response must have been charted: at least one value after the last
+    increase became active."""
+    run = sorted(activations, key=lambda a: utc(a.at))[-policy.lack_of_response_increases :]
+    if len(run) < policy.lack_of_response_increases or not all(a.increase for a in run):
+        return False
+    first, last = utc(run[0].at), utc(run[-1].at)
+    charted = sorted((utc(t), score) for t, score in ashworth)
+    before = [score for t, score in charted if t <= first]
+    after = [(t, score) for t, score in charted if t > first]
+    if not any(t > last for t, _ in after):
+        return False
+    reference = before[-1] if before else after[0][1]
+    return all(score >= reference for _, score in after)
+
+
+def refill_adjustment_open(refilled_at: datetime, now: datetime, policy: Policy = DEFAULT_POLICY) -> bool:
+    """T5: a refill adjustment follows a refill charted within the previous `refill_adjustment_window_hours`."""
+    return utc(now) - timedelta(hours=policy.refill_adjustment_window_hours) <= utc(refilled_at) <= utc(now)
+
+
+@dataclass(frozen=True)
+class TaperStep:
+    """T11: how a taper step (not an emergency stop) is judged."""
+
+    band: Band | None  # the taper band it is checked against; None for the final step to 0 mcg/day
+    not_before: datetime | None  # set while the previous step is less than the policy spacing ago
+    final_step_too_high: bool  # a step to 0 mcg/day from above `taper_final_step_max_mcg`
+
+    @property
+    def allowed_now(self) -> bool:
+        return self.not_before is None and not self.final_step_too_high
+
+
+def taper_step(active_mcg: Decimal, new_mcg: Decimal, previous_step_at: datetime | None, now: datetime,
+               policy: Policy = DEFAULT_POLICY) -> TaperStep:  # fmt: skip
+    """T11: discontinuation is a taper: one step per `taper_step_spacing_hours` after the previous step became
+    active; each step lowers the active dose by at most 20 % (TAPER_BAND), except the final step to 0 mcg/day,
+    which is taken from `taper_final_step_max_mcg` or below."""
+    not_before = None
+    if previous_step_at is not None:
+        due = utc(previous_step_at) + timedelta(hours=policy.taper_step_spacing_hours)
+        not_before = due if utc(now) < due else None
+    final = new_mcg == 0
+    return TaperStep(
+        band=None if final else TAPER_BAND,
+        not_before=not_before,
+        final_step_too_high=final and active_mcg > policy.taper_final_step_max_mcg,
+    )
+
+
+def emergency_stop_problem(reason: str) -> str | None:
+    """T11: stopping without a taper is only for a serious adverse reaction, documented."""
+    if reason.strip():
+        return None
+    return "T11: an emergency stop for a serious adverse reaction needs the reaction documented (reason)."
+
+
+@dataclass(frozen=True)
+class RestartCheck:
+    """T14: a restart after a stop, against the last non-zero daily dose."""
+
+    above_last_dose: bool  # needs a neurologist's override with a reason
+    notices: tuple[str, ...]
+    allowed_min_mcg: Decimal
+    allowed_max_mcg: Decimal
+
+
+def check_restart(last_nonzero_mcg: Decimal, new_mcg: Decimal) -> RestartCheck:
+    """T14: the restart dose is proposed directly (no percentage band); above the last non-zero daily dose it needs
+    an override with a reason. The proposal shows that dose and the W1 guidance."""
+    return RestartCheck(
+        above_last_dose=new_mcg > last_nonzero_mcg,
+        notices=(
+            f"T14: the last non-zero daily dose was {last_nonzero_mcg} mcg/day.",
+            "W1: restore intrathecal delivery at or near the previous dose; oral baclofen alone does not halt "
+            "intrathecal withdrawal.",
+        ),
+        allowed_min_mcg=CENT,
+        allowed_max_mcg=last_nonzero_mcg.quantize(CENT, rounding=ROUND_FLOOR),
+    )
 
 
 # T7: time-of-day segments. Each segment runs from its start to the next one's (the last to midnight) at a
@@ -578,6 +823,31 @@ def refill_reminder_level(days_before: int, policy: Policy = DEFAULT_POLICY) -> 
     """R3/R4: reminders from 3 days before the due date on are warnings; the extra early one is R4's."""
     rule = "R4" if days_before > max(policy.refill_reminder_days) else "R3"
     return (Severity.WARNING if days_before <= policy.refill_warning_days else Severity.INFO), rule
+
+
+@dataclass(frozen=True)
+class RefillReminder:
+    """R3/R4: one reminder of a refill due date: its level (days before the due date) and when it is raised."""
+
+    days_before: int
+    at: datetime
+
+
+def refill_reminders(due_at: datetime, set_at: datetime, levels: tuple[int, ...],
+                     earlier_levels: tuple[int, ...] = ()) -> tuple[RefillReminder, ...]:  # fmt: skip
+    """R3/R4: the reminders of a refill due at `due_at`, their schedule being set at `set_at`. A level still ahead
+    is raised at its time. Of the levels already past, only the nearest is raised, at once (the others would only
+    repeat it late), and not when it is one of `earlier_levels`, those of the schedule this one replaces for the
+    same due date (R4: a withdrawal-risk change), which raised it in its time. None once the due date itself has
+    passed: the overdue alert takes over."""
+    due_at, set_at = utc(due_at), utc(set_at)
+    if due_at <= set_at:
+        return ()
+    ahead = [RefillReminder(d, due_at - timedelta(days=d)) for d in levels if due_at - timedelta(days=d) > set_at]
+    past = [d for d in levels if due_at - timedelta(days=d) <= set_at]
+    if past and min(past) not in earlier_levels:
+        ahead.append(RefillReminder(min(past), set_at))
+    return tuple(sorted(ahead, key=lambda r: r.at))
 
 
 def residual_discrepancy(expected_ml: Decimal, found_ml: Decimal, policy: Policy = DEFAULT_POLICY) -> Decimal | None:

@@ -1,12 +1,17 @@
 """Forms translate what a person typed; the services decide. Field names match the services' arguments so that a
 refusal naming a field is shown next to it."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
 
 from wardflow import protocol
+from wardflow.clinical_time import ward_timezone
 from wardflow.patients.models import Patient
 
 ASHWORTH_CHOICES = [("0", "0"), ("1", "1"), ("1.5", "1+"), ("2", "2"), ("3", "3"), ("4", "4")]
@@ -25,9 +30,113 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+def ward_instants(wall: datetime) -> list[datetime]:
+    """The real instants a wall-clock time on the ward may mean, earliest first: one; two in the hour the clocks repeat
+    (autumn) or skip (spring: read on a clock already put forward, or not yet); none beyond the calendar's range."""
+    zone = ward_timezone()
+    try:
+        # Compared in UTC: within one zone, the two folds of a repeated time compare equal.
+        instants = {wall.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)}
+    except OverflowError:
+        return []
+    return [timezone.localtime(instant, zone) for instant in sorted(instants)]
+
+
+def _typed_time(value) -> datetime | None:
+    """A date and time as typed (datetime-local posts ISO 8601), or None when it is not one."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        return parse_datetime(str(value).strip()) if value else None
+    except ValueError:
+        return None
+
+
+def _repeated(wall: datetime, instants: list[datetime]) -> bool:
+    """Two instants both read as this wall time (the autumn hour), rather than neither (the skipped spring hour)."""
+    return all(instant.replace(tzinfo=None) == wall for instant in instants)
+
+
+def _choice_value(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat()
+
+
+def _utc_offset(instant: datetime) -> str:
+    minutes = round(instant.utcoffset().total_seconds() / 60)
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def instant_choices(wall: datetime | None) -> list[tuple[str, str]]:
+    """What the form asks when a typed local time means two instants: each instant (in UTC) with its ward time and
+    offset; nothing when the time is one instant."""
+    instants = ward_instants(wall) if wall is not None and timezone.is_naive(wall) else []
+    if len(instants) < 2:
+        return []
+    if _repeated(wall, instants):
+        notes = ("before the clocks went back", "after the clocks went back")
+    else:
+        notes = (f"{wall:%H:%M} on a clock already put forward", f"{wall:%H:%M} on a clock not yet put forward")
+    return [(_choice_value(instant), f"{instant:%H:%M} {instant.tzname()} ({_utc_offset(instant)}), {note}")
+            for instant, note in zip(instants, notes, strict=True)]  # fmt: skip
+
+
+class WardDateTimeInput(LocalDateTimeInput):
+    """The ward's local time and, below it only when that time means two instants, the choice between them."""
+
+    def value_from_datadict(self, data, files, name):
+        return [data.get(name), data.get(f"{name}_instant")]
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if isinstance(value, datetime):  # an instant (the initial "now"): its ward time, and itself picked if asked
+            typed, picked = timezone.localtime(value, ward_timezone()).replace(tzinfo=None), _choice_value(value)
+        else:
+            typed, picked = value if isinstance(value, list | tuple) else (value, None)
+        html = super().render(name, typed, attrs, renderer)
+        wall = _typed_time(typed)
+        if not (choices := instant_choices(wall)):
+            return html
+        choice_attrs = {"id": f"{attrs['id']}_instant"} if attrs and attrs.get("id") else None
+        radios = forms.RadioSelect(choices=choices).render(f"{name}_instant", picked, choice_attrs, renderer)
+        return html + format_html('<fieldset class="instant"><legend>Which {} was it?</legend>{}</fieldset>',
+                                  f"{wall:%H:%M}", radios)  # fmt: skip
+
+
+class WardDateTimeField(forms.DateTimeField):
+    """A when-field in the ward's local time (Dates, times and input). A time the clocks repeat (autumn) or skip
+    (spring) is never guessed: the form asks which instant it was, and the instant picked is the one saved."""
+
+    widget = WardDateTimeInput
+    default_error_messages = {
+        "repeated": "%(time)s happened twice on %(day)s (the clocks went back): choose which one.",
+        "skipped": "%(time)s did not happen on %(day)s (the clocks went forward): choose the time you meant.",
+    }
+
+    def prepare_value(self, value):
+        return value  # an instant stays one: the widget shows it in the ward's time and knows which of two it is
+
+    def to_python(self, value):
+        typed, picked = value if isinstance(value, list | tuple) else (value, None)
+        if typed in self.empty_values:
+            return None
+        moment = _typed_time(typed)
+        if moment is not None and timezone.is_aware(moment):
+            return moment
+        instants = ward_instants(moment) if moment is not None else []
+        if not instants:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(instants) == 1:
+            return instants[0]
+        if chosen := [instant for instant in instants if _choice_value(instant) == picked]:
+            return chosen[0]
+        code = "repeated" if _repeated(moment, instants) else "skipped"
+        raise ValidationError(
+            self.error_messages[code], code=code, params={"time": f"{moment:%H:%M}", "day": f"{moment:%d %b %Y}"}
+        )
+
+
 def when_field(label):
-    return forms.DateTimeField(label=label, widget=LocalDateTimeInput(), initial=lambda: timezone.localtime().replace(
-        second=0, microsecond=0))  # fmt: skip
+    return WardDateTimeField(label=label, initial=lambda: timezone.now().replace(second=0, microsecond=0))
 
 
 class PatientForm(forms.ModelForm):
@@ -53,9 +162,22 @@ class OpenTrialForm(forms.Form):
         (protocol.PEDIATRIC_FIRST_DOSE_MCG, f"{protocol.PEDIATRIC_FIRST_DOSE_MCG} mcg (very small children, S2)"),
     ])  # fmt: skip
     reason = forms.CharField(label="Reason for a 25 mcg start (S2)", required=False)
-    override_reason = forms.CharField(
-        label=f"Override reason, patient under {protocol.MIN_SCREENING_AGE_YEARS} years (P2)", required=False
-    )
+    override_reason = forms.CharField(label="Override reason", required=False)
+
+    OVERRIDES = {
+        "P2": f"the patient is under {protocol.MIN_SCREENING_AGE_YEARS} years (P2)",
+        "S11": "re-screening after a not-candidate result (S11)",
+    }
+
+    def __init__(self, *args, overrides: tuple[str, ...] = (), **kwargs):
+        """`overrides`: the rules under which this opening needs a written override (the screening selector says)."""
+        super().__init__(*args, **kwargs)
+        if overrides:
+            field = self.fields["override_reason"]
+            field.required = True
+            field.label = "Override reason: " + "; ".join(self.OVERRIDES[rule] for rule in overrides)
+        else:
+            del self.fields["override_reason"]
 
 
 class ImplantForm(forms.Form):
@@ -67,6 +189,32 @@ class ImplantForm(forms.Form):
     concentration_mcg_per_ml = decimal_field("Concentration (mcg/mL)", min_value=0)
     initial_volume_ml = decimal_field("Initial fill (mL)", min_value=0)
     dilution_note = forms.CharField(label="Dilution record (non-commercial strengths, T2)", required=False)
+    dead_space_ml = decimal_field("Pump and catheter dead space (mL, T15)", required=False, min_value=0)
+    elective_replacement_at = forms.DateField(
+        label="Elective replacement date (battery end of life, T13)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class ExplantForm(forms.Form):
+    explanted_at = when_field("Explanted at")
+    reason = forms.CharField(label="Reason for the explant (T13)", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReplaceForm(forms.Form):
+    """T13: the new pump starts at the program in force, proposed for signature; its fill starts its reservoir."""
+
+    replaced_at = when_field("Replaced at")
+    reason = forms.CharField(label="Reason (end of battery life, malfunction; T13)")
+    model = forms.CharField(max_length=100)
+    serial = forms.CharField(max_length=60)
+    reservoir_ml = decimal_field("Reservoir (mL)", min_value=0)
+    alarm_ml = decimal_field("Low-reservoir alarm (mL)", min_value=0)
+    initial_volume_ml = decimal_field("Initial fill (mL)", min_value=0)
+    dead_space_ml = decimal_field("Pump and catheter dead space (mL, T15)", required=False, min_value=0)
+    elective_replacement_at = forms.DateField(label="Elective replacement date (T13)", required=False,
+                                              widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
 
 
 class TestDoseForm(forms.Form):
@@ -103,7 +251,9 @@ class ObservationForm(forms.Form):
 
 class AssessmentForm(forms.Form):
     response = forms.ChoiceField(choices=[(r.value, r.value) for r in protocol.Response], widget=forms.RadioSelect)
-    duration_hours = decimal_field("Response lasted (hours, positive only)", required=False, min_value=0)
+    duration_hours = decimal_field(
+        "Response lasted (hours, positive only)", required=False, help_text="More than 0 h (S8)."
+    )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
@@ -134,8 +284,28 @@ class RefillForm(forms.Form):
 
 
 class ProposeForm(forms.Form):
-    kind = forms.ChoiceField(choices=[(k.value, k.value.replace("_", " ")) for k in protocol.DoseChangeKind
-                                      if k != protocol.DoseChangeKind.INITIAL])  # fmt: skip
+    kind = forms.ChoiceField()
     new_daily_dose_mcg = decimal_field("New daily dose (mcg/day)", min_value=0)
     reason = forms.CharField(required=False)
     override_reason = forms.CharField(label="Override reason (neurologist, beyond the band)", required=False)
+    refill = forms.TypedChoiceField(label="Refill visit of this adjustment (T5)", required=False, coerce=int,
+                                    empty_value=None)  # fmt: skip
+    serious_adverse_reaction = forms.BooleanField(
+        label="Stop at once for a serious adverse reaction (T11; document the reason)", required=False
+    )
+
+    def __init__(self, *args, kinds, refills, may_override: bool, **kwargs):
+        """`kinds`, `refills`: what the titration selectors allow now; the service checks them again."""
+        super().__init__(*args, **kwargs)
+        self.refills = {refill.pk: refill for refill in refills}
+        self.fields["kind"].choices = [(k.value, k.value.replace("_", " ")) for k in kinds]
+        self.fields["refill"].choices = [("", "—")] + [
+            (r.pk, f"{r.refilled_at:%d %b %H:%M} UTC, {r.volume_added_ml} mL") for r in refills
+        ]
+        if not refills:
+            del self.fields["refill"]
+        if not may_override:
+            del self.fields["override_reason"]
+
+    def clean_refill(self):
+        return self.refills.get(self.cleaned_data["refill"])

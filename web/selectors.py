@@ -65,7 +65,10 @@ def ward_board(user, now: datetime) -> list[BoardRow]:
         .order_by("opened_at")
         .annotate(dose_count=Count("doses"))
     }
-    pumps = {p.patient_id: p for p in Pump.objects.filter(patient__in=ids).select_related("active_change")}
+    pumps = {
+        p.patient_id: p
+        for p in Pump.objects.filter(patient__in=ids, explanted_at__isnull=True).select_related("active_change")
+    }
     due: dict[int, list[DueCheck]] = defaultdict(list)
     for check in DueCheck.objects.filter(patient__in=ids, state=DueCheck.State.PENDING).exclude(
         kind=alert_kinds.CheckKind.ESCALATE
@@ -119,7 +122,10 @@ def patient_page(user, pk: int) -> PatientPage:
         .order_by("-opened_at")
         .first()
     )
-    pump = Pump.objects.filter(patient=patient).select_related("active_change").first()
+    # T13: the pump in place; after an explant without replacement the last one stays on the page as history.
+    pump = titration.pump_in_place(patient) or (
+        Pump.objects.filter(patient=patient).select_related("active_change").order_by("-implanted_at").first()
+    )
     changes = []
     if pump is not None:
         changes = list(
@@ -160,10 +166,14 @@ class PatientActs:
     itself refuses by, so the page never offers an act the service would refuse for its state or role."""
 
     open_trial: bool
+    open_trial_overrides: tuple[str, ...]
     give_dose: bool
     implant: bool
     propose: bool
     refill: bool
+    restart: bool
+    explant: bool
+    replace: bool
     assess: set[int]
     program: set[int]
 
@@ -172,10 +182,16 @@ def patient_acts(user, page: PatientPage) -> PatientActs:
     trial, pump = page.trial, page.pump
     return PatientActs(
         open_trial=screening.may_open_trial(user, page.patient),
+        open_trial_overrides=screening.open_trial_overrides(page.patient),
         give_dose=trial is not None and screening.may_give_dose(user, trial),
         implant=trial is not None and pump is None and titration.may_implant(user, trial),
         propose=pump is not None and titration.may_propose(user, pump),
-        refill=pump is not None,
+        refill=pump is not None and titration.may_refill(user, pump),
+        restart=pump is not None
+        and titration.may_propose(user, pump)
+        and titration.restart_refusal(user, pump) is None,
+        explant=pump is not None and titration.may_explant(user, pump),
+        replace=pump is not None and titration.may_replace(user, pump),
         assess={d.pk for d in page.doses if screening.may_assess(user, d)},
         program={c.pk for c in page.dose_changes if titration.may_program(user, c)},
     )

@@ -23,7 +23,7 @@ from titration import services as titration
 from wardflow import protocol
 from wardflow.audit.api import AuditEventFilter
 from wardflow.audit.selectors import verify_chain, visible_events
-from wardflow.clinical_time import ward_today
+from wardflow.clinical_time import ward_local, ward_today
 from wardflow.errors import DomainError, InvalidInput
 from wardflow.patients.models import Patient
 from wardflow.patients.selectors import visible_patients
@@ -60,10 +60,16 @@ def perform(form, act, **kwargs):
             for problem in problems:
                 form.add_error(field if field in form.fields else None, problem)
     except DomainError as exc:
-        form.add_error(
-            None, f"{exc.detail} (rule {exc.rule})" if exc.rule and exc.rule not in exc.detail else exc.detail
-        )
+        form.add_error(None, describe(exc))
     return None
+
+
+def describe(refusal: DomainError) -> str:
+    return (
+        f"{refusal.detail} (rule {refusal.rule})"
+        if refusal.rule and refusal.rule not in refusal.detail
+        else refusal.detail
+    )
 
 
 def submitted(request, form, act, **kwargs):
@@ -74,9 +80,13 @@ def submitted(request, form, act, **kwargs):
     return None
 
 
-def form_page(request, form, title: str, submit: str, *, patient=None, intro: str = ""):
-    return render(request, "web/form_page.html", {"form": form, "title": title, "submit": submit,
-                                                  "patient": patient, "intro": intro})  # fmt: skip
+def form_page(request, form, title: str, submit: str, *, patient=None, intro: str = "",
+              refusal: DomainError | None = None):  # fmt: skip
+    """A form page. `refusal`: why the act is refused now, shown (with its rule) when the form opens, rather than
+    after the typing."""
+    context = {"form": form, "title": title, "submit": submit, "patient": patient, "intro": intro,
+               "refusal": describe(refusal) if refusal and not form.is_bound else ""}  # fmt: skip
+    return render(request, "web/form_page.html", context)
 
 
 @login_required
@@ -132,11 +142,12 @@ def register(request):
 @role_required(Role.NEUROLOGIST)
 def open_trial(request, pk):
     patient = get_object_or_404(visible_patients(request.user), pk=pk)
-    form = forms.OpenTrialForm(request.POST or None)
+    form = forms.OpenTrialForm(request.POST or None, overrides=screening_reads.open_trial_overrides(patient))
     if submitted(request, form, screening.open_trial, actor=request.user, patient=patient):
         messages.success(request, "Screening trial opened: test dose 1 may be given (S1).")
         return redirect("patient", pk=patient.pk)
-    return form_page(request, form, "Open a screening trial", "Open trial", patient=patient)
+    refusal = screening_reads.open_trial_refusal(request.user, patient)
+    return form_page(request, form, "Open a screening trial", "Open trial", patient=patient, refusal=refusal)
 
 
 @role_required(Role.NEUROLOGIST)
@@ -158,7 +169,7 @@ def give_dose(request, pk):
     form = forms.TestDoseForm(request.POST or None, initial={"dose_mcg": mcg,
                               "volume_ml": protocol.ladder_volume_ml(mcg) if mcg else None})  # fmt: skip
     if dose := submitted(request, form, screening.give_test_dose, actor=request.user, trial=trial):
-        due = ", ".join(f"{timezone.localtime(t):%H:%M}" for t in screening_reads.observations_due(dose))
+        due = ", ".join(f"{ward_local(t):%H:%M}" for t in screening_reads.observations_due(dose))
         messages.success(request, f"Test dose {number} recorded. Observations are due at {due} (S5).")
         return redirect("patient", pk=trial.patient_id)
     return render(request, "web/dose_form.html", {"form": form, "trial": trial, "number": number, "mcg": mcg,
@@ -199,7 +210,8 @@ def assess(request, pk):
 @role_required(Role.NEUROLOGIST)
 def approvals(request):
     queue = list(selectors.approval_queue(request.user))
-    return render(request, "web/approvals.html", {"queue": queue, "form": forms.ApprovalForm()})
+    signable = {c.pk for c in queue if titration_reads.may_approve(request.user, c)}
+    return render(request, "web/approvals.html", {"queue": queue, "signable": signable})
 
 
 @role_required(Role.NEUROLOGIST)
@@ -215,8 +227,9 @@ def approve(request, pk):
         messages.success(request, signed.signature_meaning)
         return redirect("approvals")
     patient = change.pump.patient
+    refusal = titration_reads.approval_refusal(request.user, change)
     context = {"form": form, "reject_form": reject_form, "change": change, "patient": patient,
-               "cautions": patient.cautions(ward_today())}  # fmt: skip
+               "cautions": patient.cautions(ward_today()), "refusal": describe(refusal) if refusal else ""}  # fmt: skip
     return render(request, "web/approve_form.html", context)
 
 
@@ -250,18 +263,49 @@ def refill(request, pk):
     return form_page(request, form, "Record refill", "Record refill", patient=pump.patient, intro=intro)
 
 
+@role_required(Role.NEUROLOGIST)
+def explant(request, pk):
+    pump = get_object_or_404(titration_reads.visible_pumps(request.user), pk=pk)
+    form = forms.ExplantForm(request.POST or None)
+    if submitted(request, form, titration.explant_pump, actor=request.user, pump=pump):
+        messages.success(request, f"Pump {pump.serial} recorded as explanted; nothing more is due on it (T13).")
+        return redirect("patient", pk=pump.patient_id)
+    intro = "The pump keeps its record; its reminders stop and pending changes are rejected (T13)."
+    return form_page(request, form, "Record the explant", "Record explant", patient=pump.patient, intro=intro,
+                     refusal=titration_reads.explant_refusal(request.user, pump))  # fmt: skip
+
+
+@role_required(Role.NEUROLOGIST)
+def replace(request, pk):
+    pump = get_object_or_404(titration_reads.visible_pumps(request.user), pk=pk)
+    form = forms.ReplaceForm(request.POST or None, initial=titration_reads.implant_defaults())
+    if submitted(request, form, titration.replace_pump, actor=request.user, pump=pump):
+        messages.success(request, "Replacement recorded; the carried-over program waits for a signature (T13, T9).")
+        return redirect("patient", pk=pump.patient_id)
+    active = f"{pump.active_change.new_daily_dose_mcg} mcg/day" if pump.active_change else "none"
+    intro = (f"The new pump starts at the program in force ({active} at {pump.concentration_mcg_per_ml} mcg/mL), "
+             "signed and blind-programmed like any change (T13).")  # fmt: skip
+    return form_page(request, form, "Replace the pump", "Record replacement", patient=pump.patient, intro=intro,
+                     refusal=titration_reads.replace_refusal(request.user, pump))  # fmt: skip
+
+
 @role_required(*CLINICAL)
 def propose(request, pk):
     pump = get_object_or_404(titration_reads.visible_pumps(request.user), pk=pk)
-    form = forms.ProposeForm(request.POST or None)
-    if not titration_reads.may_override_band(request.user):
-        del form.fields["override_reason"]
+    form = forms.ProposeForm(request.POST or None, kinds=titration_reads.offered_kinds(request.user, pump),
+                             refills=titration_reads.adjustable_refills(pump, timezone.now()),
+                             may_override=titration_reads.may_override_band(request.user))  # fmt: skip
     if submitted(request, form, titration.propose_dose_change, actor=request.user, pump=pump):
         messages.success(request, "Dose change proposed; it now needs a neurologist's signature (T9).")
         return redirect("patient", pk=pump.patient_id)
     active = f"{pump.active_change.new_daily_dose_mcg} mcg/day" if pump.active_change else "none yet"
-    return form_page(request, form, "Propose a dose change", "Propose", patient=pump.patient,
-                     intro=f"Active program: {active}. A neurologist signs every change (T9).")  # fmt: skip
+    intro = f"Active program: {active}. A neurologist signs every change (T9)."
+    if titration_reads.stopped(pump):
+        last = titration_reads.last_nonzero_daily_dose(pump)
+        intro += (f" The therapy is stopped: a neurologist proposes the restart dose directly (T14); the last "
+                  f"non-zero daily dose was {last} mcg/day. {protocol.WITHDRAWAL_GUIDANCE}")  # fmt: skip
+    return form_page(request, form, "Propose a dose change", "Propose", patient=pump.patient, intro=intro,
+                     refusal=titration_reads.proposal_refusal(request.user, pump))  # fmt: skip
 
 
 @role_required(*CLINICAL)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from alerts import services as alerts
 from wardflow import protocol
 from wardflow.audit.services import record_event
-from wardflow.clinical_time import ensure_not_future
+from wardflow.clinical_time import ensure_clinical_time
 from wardflow.errors import InvalidInput, WorkflowConflict
 from wardflow.protocol import Response, TrialState
 
@@ -37,7 +37,7 @@ def assess_response(
         raise refusal
     now = timezone.now()
     assessed_at = assessed_at or now
-    ensure_not_future("assessed_at", assessed_at, now)
+    ensure_clinical_time("assessed_at", assessed_at, trial.patient, now)
     observations = list(trial.observations.all())
     charted_by_then = [o.observed_at for o in observations if o.observed_at <= assessed_at]
     if not protocol.may_be_assessed(dose.administered_at, charted_by_then):
@@ -45,8 +45,8 @@ def assess_response(
             "S6: the response is assessed only once an observation at 4 h or later after the dose is charted.",
             rule="S6",
         )
-    if response == Response.POSITIVE and duration_hours is None:
-        raise InvalidInput({"duration_hours": ["S8: record how many hours the positive response lasted."]})
+    if response == Response.POSITIVE and (problem := protocol.response_duration_problem(duration_hours)):
+        raise InvalidInput({"duration_hours": [problem]}, rule="S8")
     if response == Response.INADEQUATE:
         duration_hours = None
     earlier = [d for d in trial.doses.all() if d.number < dose.number]

@@ -1,22 +1,22 @@
-"""Giving a test dose (S1-S4, P1): the next rung of the ladder, prepared and injected as the protocol says."""
+"""Giving a test dose (S1-S4, S11, P1): the next rung of the ladder, prepared and injected as the protocol says,
+24 h after the patient's previous test dose in any trial."""
 
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from alerts import services as alerts
 from wardflow import protocol
 from wardflow.audit.services import record_event
-from wardflow.clinical_time import ensure_not_future
+from wardflow.clinical_time import ensure_clinical_time, shown
 from wardflow.errors import InvalidInput, WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import TrialState
 
 from ..kinds import AlertKind, AuditAction, CheckKind
 from ..models import ScreeningTrial, TestDose
-from ..selectors import give_dose_refusal
+from ..selectors import earliest_test_dose_at, give_dose_refusal
 from .trials import lock_trial
 
 
@@ -38,19 +38,20 @@ def give_test_dose(
     if refusal := give_dose_refusal(actor, trial):
         raise refusal
     patient = trial.patient
-    ensure_not_future("administered_at", administered_at)
+    ensure_clinical_time("administered_at", administered_at, patient)
     doses = list(trial.doses.all())
     number = len(doses) + 1
     expected = protocol.ladder_dose_mcg(number, trial.first_dose_mcg)
-    if doses:
-        earliest = protocol.earliest_next_test_dose(doses[-1].administered_at)
-        if administered_at < earliest:
-            raise WorkflowConflict(
-                f"S3: test dose {number} may be given no earlier than 24 h after dose {number - 1}, "
-                f"from {timezone.localtime(earliest):%Y-%m-%d %H:%M}.",
-                rule="S3",
-                next_dose_due_at=earliest,
-            )
+    # S3, S11: the patient's previous dose may be in an earlier trial (cancelled or not); the trial's lock keeps
+    # any other dose of the patient out meanwhile, as a patient has one open trial (S1).
+    earliest = earliest_test_dose_at(trial)
+    if earliest is not None and administered_at < earliest:
+        raise WorkflowConflict(
+            f"S3: a test dose is given no earlier than 24 h after the patient's previous test dose, in any trial; "
+            f"test dose {number} may be given from {shown(earliest)}.",
+            rule="S3",
+            next_dose_due_at=earliest,
+        )
     errors = {}
     if dose_mcg != expected:
         errors["dose_mcg"] = [f"S1: test dose {number} is {expected} mcg, not {dose_mcg} mcg."]
@@ -91,7 +92,9 @@ def give_test_dose(
         )
     alerts.cancel_checks(subject=trial, kinds=[CheckKind.NEXT_DOSE_DUE])
     alerts.resolve_alerts(subject=trial, kinds=[AlertKind.NEXT_TEST_DOSE_DUE], actor=actor)
-    rules = ["S1", "S4"] + (["S3"] if doses else []) + (["S2"] if expected == protocol.PEDIATRIC_FIRST_DOSE_MCG else [])
+    rules = ["S1", "S4"] + (["S2"] if expected == protocol.PEDIATRIC_FIRST_DOSE_MCG else [])
+    if earliest is not None:
+        rules += ["S3"] if doses else ["S3", "S11"]  # S11: a first dose spaced from an earlier trial's last one
     record_event(
         actor=actor,
         action=AuditAction.TEST_DOSE_GIVEN,

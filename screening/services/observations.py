@@ -1,5 +1,6 @@
-"""Charting an observation (S5): during screening or for an implanted patient. Signs raise urgent alerts (S10, O1,
-W1); a serious adverse event suspends an open trial (S10); a charted time closes its due check (A1)."""
+"""Charting an observation (S5): during screening or for an implanted patient. Signs raise alerts (S10, O1, W1) whose
+guidance fits whether the patient has a pump; a serious adverse event suspends an open trial (S10); a charted time
+closes its due check (A1)."""
 
 from datetime import datetime
 
@@ -9,21 +10,28 @@ from alerts import services as alerts
 from alerts.models import Alert, DueCheck
 from wardflow import protocol
 from wardflow.audit.services import record_event
-from wardflow.clinical_time import future_problem
+from wardflow.clinical_time import clinical_time_problem
 from wardflow.errors import InvalidInput
 from wardflow.policy import current_policy
-from wardflow.protocol import Severity
+from wardflow.protocol import SignsMeaning
 from wardflow.staff.models import Role
 
 from ..kinds import AlertKind, AuditAction, CheckKind
 from ..models import OPEN_STATES, Observation, ScreeningTrial
-from ..selectors import CURRENT_STATES, closed_trial_refusal
+from ..selectors import CURRENT_STATES, closed_trial_refusal, intrathecal_infusion_started, pump_in_place
 from .trials import lock_current_trial, lock_trial
 
+SIGNS_ALERT_KINDS = {
+    SignsMeaning.SERIOUS_ADVERSE_EVENT: AlertKind.SERIOUS_ADVERSE_EVENT,
+    SignsMeaning.OVERDOSE: AlertKind.OVERDOSE_SIGNS,
+    SignsMeaning.WITHDRAWAL: AlertKind.WITHDRAWAL_SIGNS,
+    SignsMeaning.BOLUS_ADVERSE_EFFECT: AlertKind.BOLUS_ADVERSE_EFFECT,
+}
 
-def _validate_observation(observed_at: datetime, values: dict, signs: list[str]) -> None:
+
+def _validate_observation(patient, observed_at: datetime, values: dict, signs: list[str]) -> None:
     errors = {}
-    if problem := future_problem(observed_at):
+    if problem := clinical_time_problem(observed_at, patient):
         errors["observed_at"] = [problem]
     for field, (low, high) in protocol.VITAL_SIGN_BOUNDS.items():
         value = values[field]
@@ -44,18 +52,17 @@ def chart_observation(*, actor, patient, observed_at: datetime, signs=(), trial:
     signs = list(dict.fromkeys(signs))
     trial = lock_current_trial(patient) if trial is None else lock_trial(trial)
     before_state = trial.state if trial is not None else None
-    _validate_observation(observed_at, values, signs)
+    _validate_observation(patient, observed_at, values, signs)
     if trial is not None and trial.state not in CURRENT_STATES:
         raise closed_trial_refusal(trial)
     observation = Observation.objects.create(
         patient=patient, trial=trial, observed_at=observed_at, signs=signs, charted_by=actor, **values
     )
     rules = ["S5"]
-    if trial is not None and protocol.stops_trial(signs) and trial.state in OPEN_STATES:
+    serious = protocol.serious_adverse_events(signs, values["sedation"])
+    if trial is not None and serious and trial.state in OPEN_STATES:
         trial.suspend()
-        trial.status_reason = "S10: serious adverse event charted: " + ", ".join(
-            sorted(protocol.SERIOUS_ADVERSE_SIGNS & set(signs))
-        )
+        trial.status_reason = "S10: serious adverse event charted: " + ", ".join(serious)
         trial.save()
     rules += raise_sign_alerts(observation)
     _resolve_filled_slots(observation, actor)
@@ -74,38 +81,33 @@ def chart_observation(*, actor, patient, observed_at: datetime, signs=(), trial:
 
 
 def raise_sign_alerts(observation: Observation) -> list[str]:
-    """W1, O1, S10: urgent alerts to the ward's neurologists for the signs charted. Returns the rules applied."""
-    signs = set(observation.signs)
-    raised = []
-    serious = protocol.SERIOUS_ADVERSE_SIGNS & signs
-    overdose = protocol.OVERDOSE_SIGNS & signs
-    withdrawal = protocol.WITHDRAWAL_SIGNS & signs
-    if serious:
-        message = f"S10: {', '.join(sorted(serious))} charted. {protocol.OVERDOSE_GUIDANCE}"
-        if observation.trial_id:
+    """S10, O1, W1: alerts to the ward's neurologists for the signs charted, as the protocol reads them for this
+    patient: overdose guidance mentions the reservoir only with a pump in place, and withdrawal-list signs are
+    withdrawal only once the intrathecal infusion has started. Returns the rules applied."""
+    patient = observation.patient
+    found = [
+        protocol.overdose_signs_alert(observation.signs, observation.sedation, pump_in_place=pump_in_place(patient)),
+        protocol.withdrawal_signs_alert(
+            observation.signs, infusion_started=intrathecal_infusion_started(patient, observation.observed_at)
+        ),
+    ]
+    rules = []
+    for signs_alert in filter(None, found):
+        message = signs_alert.message
+        if signs_alert.meaning == SignsMeaning.SERIOUS_ADVERSE_EVENT and observation.trial_id:
             message += " Screening is suspended pending neurologist review."
-        raised += _urgent(observation, AlertKind.SERIOUS_ADVERSE_EVENT, "S10", message)
-    elif overdose:
-        message = f"{', '.join(sorted(overdose))} charted. {protocol.OVERDOSE_GUIDANCE}"
-        raised += _urgent(observation, AlertKind.OVERDOSE_SIGNS, "O1", message)
-    if withdrawal:
-        message = f"{', '.join(sorted(withdrawal))} charted. {protocol.WITHDRAWAL_GUIDANCE}"
-        raised += _urgent(observation, AlertKind.WITHDRAWAL_SIGNS, "W1", message)
-    return raised
-
-
-def _urgent(observation: Observation, kind: AlertKind, rule: str, message: str) -> list[str]:
-    alerts.raise_alert(
-        kind=kind,
-        severity=Severity.URGENT,
-        patient=observation.patient,
-        rule=rule,
-        message=message,
-        target_role=Role.NEUROLOGIST,
-        subject=observation,
-        due_at=observation.observed_at,
-    )
-    return [rule]
+        alerts.raise_alert(
+            kind=SIGNS_ALERT_KINDS[signs_alert.meaning],
+            severity=signs_alert.severity,
+            patient=patient,
+            rule=signs_alert.rule,
+            message=message,
+            target_role=Role.NEUROLOGIST,
+            subject=observation,
+            due_at=observation.observed_at,
+        )
+        rules.append(signs_alert.rule)
+    return rules
 
 
 def _resolve_filled_slots(observation: Observation, actor) -> None:

@@ -1,4 +1,5 @@
-"""Opening a screening trial, and the reasoned changes to it: suspend, resume, cancel (S1, S2, S10, P1, P2, T1)."""
+"""Opening a screening trial, and the reasoned changes to it: suspend, resume, cancel (S1, S2, S10, S11, P1, P2,
+T13)."""
 
 from decimal import Decimal
 
@@ -16,9 +17,15 @@ from wardflow.protocol import TrialState
 from wardflow.staff.models import Role
 from wardflow.staff.roles import require_role
 
-from ..kinds import AuditAction
+from ..kinds import AuditAction, CheckKind
 from ..models import ScreeningTrial
-from ..selectors import closed_trial_refusal, current_trials, open_trial_refusal
+from ..selectors import (
+    closed_trial_refusal,
+    current_trials,
+    earliest_test_dose_at,
+    open_trial_overrides,
+    open_trial_refusal,
+)
 
 
 def lock_trial(trial: ScreeningTrial) -> ScreeningTrial:
@@ -32,24 +39,32 @@ def lock_current_trial(patient) -> ScreeningTrial | None:
     return current_trials(patient).select_for_update().select_related("patient", "patient__ward").first()
 
 
+def _override_needed(rule: str, age: int) -> str:
+    if rule == "P2":
+        return (
+            f"P2: the patient is {age} years old; intrathecal safety under {protocol.MIN_SCREENING_AGE_YEARS} "
+            "is not established. A neurologist may override with a written reason (override_reason)."
+        )
+    return (
+        "S11: this patient's last screening trial ended not a candidate; re-screening needs a neurologist override "
+        "with a written reason (override_reason)."
+    )
+
+
 @transaction.atomic
 def open_trial(*, actor, patient, first_dose_mcg: Decimal | None = None, reason: str = "", override_reason: str = ""):
-    """A neurologist starts screening, unless a pump is in (T1) or a trial is open (S1): P2 (under 4 needs a reasoned
-    override), S2 (25 mcg start, pediatric)."""
+    """A neurologist starts screening, unless a pump is in place (T13), a trial is open (S1) or a candidate awaits
+    the implant (S11): P2 (under 4) and S11 (after not_candidate) need a reasoned override, S2 (25 mcg start,
+    pediatric). The first dose waits 24 h from the patient's latest test dose of any trial (S3)."""
     if refusal := open_trial_refusal(actor, patient):
         raise refusal
     now = timezone.now()
     policy = current_policy()
-    rules = ["S1"]
     age = patient.age_years(ward_today())
-    if age < protocol.MIN_SCREENING_AGE_YEARS:
-        if not override_reason.strip():
-            raise WorkflowConflict(
-                f"P2: the patient is {age} years old; intrathecal safety under {protocol.MIN_SCREENING_AGE_YEARS} "
-                "is not established. A neurologist may override with a written reason (override_reason).",
-                rule="P2",
-            )
-        rules.append("P2")
+    overrides = open_trial_overrides(patient)
+    if overrides and not override_reason.strip():
+        raise WorkflowConflict(" ".join(_override_needed(rule, age) for rule in overrides), rule=overrides[0])
+    rules = ["S1", *overrides]
     band = protocol.age_band(patient.date_of_birth, ward_today(), policy)
     first_dose = protocol.TEST_DOSE_LADDER_MCG[0] if first_dose_mcg is None else first_dose_mcg
     if first_dose not in protocol.first_test_dose_choices(band):
@@ -66,12 +81,17 @@ def open_trial(*, actor, patient, first_dose_mcg: Decimal | None = None, reason:
                 patient=patient,
                 first_dose_mcg=first_dose,
                 first_dose_reason=reason if first_dose == protocol.PEDIATRIC_FIRST_DOSE_MCG else "",
-                age_override_reason=override_reason if "P2" in rules else "",
+                age_override_reason=override_reason if "P2" in overrides else "",
                 opened_by=actor,
                 opened_at=now,
             )
     except IntegrityError as exc:  # S1: a concurrent request opened one first
         raise WorkflowConflict("This patient already has an open screening trial.", rule="S1") from exc
+    # S3: after an earlier trial's dose (S11) the first one may not be due yet; the ward is told when it is.
+    first_due = earliest_test_dose_at(trial)
+    if first_due is not None and first_due > now:
+        alerts.schedule_check(CheckKind.NEXT_DOSE_DUE, due_at=first_due, patient=patient, subject=trial,
+                              payload={"number": 1})  # fmt: skip
     record_event(
         actor=actor,
         action=AuditAction.TRIAL_OPENED,

@@ -5,9 +5,10 @@ import pytest
 import time_machine
 
 from screening import services
-from screening.models import ScreeningTrial
+from screening.models import ScreeningTrial, TestDose
 from tests.screening.support import T0, chart, chart_on, give, give_dose, hours, open_trial
 from titration.models import Pump
+from wardflow import protocol
 from wardflow.protocol import TrialState
 
 
@@ -43,6 +44,45 @@ def implanted_adult(adult, neurologist):
                         serial="PUMP-1", reservoir_ml=Decimal("20"), alarm_ml=Decimal("2"),
                         concentration_mcg_per_ml=Decimal("500"), filled_at=implanted_at,
                         volume_after_fill_ml=Decimal("20"), implanted_by=neurologist)  # fmt: skip
+    return adult
+
+
+@pytest.fixture
+def explanted_adult(implanted_adult, neurologist):
+    """The implanted adult, their pump explanted 15 days before T0 (one more than W1's policy window)."""
+    Pump.objects.filter(patient=implanted_adult).update(
+        explanted_at=T0 - timedelta(days=15), explant_reason="pocket infection", explanted_by=neurologist
+    )
+    return implanted_adult
+
+
+def decided_trial(patient, neurologist, state: TrialState, doses: int) -> ScreeningTrial:
+    """A trial that ended in `state` before this test (written directly): its last dose given 6 h before T0, each
+    earlier one 24 h before the next, and the decision taken an hour before T0."""
+    last_at = T0 - timedelta(hours=6)
+    trial = ScreeningTrial.objects.create(patient=patient, state=state, first_dose_mcg=Decimal("50"),
+                                          opened_by=neurologist, opened_at=last_at - timedelta(days=doses),
+                                          closed_at=T0 - timedelta(hours=1))  # fmt: skip
+    for number in range(1, doses + 1):
+        mcg = protocol.ladder_dose_mcg(number)
+        TestDose.objects.create(trial=trial, number=number, dose_mcg=mcg, volume_ml=protocol.ladder_volume_ml(mcg),
+                                administered_at=last_at - timedelta(days=doses - number), lot="L2610-C",
+                                route="lumbar_puncture", injection_seconds=90, resuscitation_ready=True,
+                                given_by=neurologist)  # fmt: skip
+    return trial
+
+
+@pytest.fixture
+def not_candidate_adult(clock, adult, neurologist):
+    """An adult whose trial ended not_candidate: 50, 75 and 100 mcg inadequate, the 100 mcg dose 6 h before T0."""
+    decided_trial(adult, neurologist, TrialState.NOT_CANDIDATE, doses=3)
+    return adult
+
+
+@pytest.fixture
+def candidate_adult(clock, adult, neurologist):
+    """An adult whose trial ended candidate on its 50 mcg dose, 6 h before T0, and who has no pump yet."""
+    decided_trial(adult, neurologist, TrialState.CANDIDATE, doses=1)
     return adult
 
 

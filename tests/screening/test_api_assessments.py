@@ -39,6 +39,20 @@ def test_positive_assessment_needs_its_duration_s8(clock, ward_team, open_trial_
     assert not Assessment.objects.exists()
 
 
+@pytest.mark.parametrize("duration", ["0", "-2"])
+def test_positive_assessment_of_no_duration_is_refused_on_duration_hours_s8(clock, ward_team, open_trial_id,
+                                                                           observed_dose, duration):  # fmt: skip
+    clock.move_to(hours(4.1))
+    chart(ward_team[0], open_trial_id, hours(4), ashworth="1")
+    before = AuditEvent.objects.count()
+    response = assess(ward_team[1], observed_dose, "positive", duration_hours=duration)
+    assert response.status_code == 400
+    assert (response.json()["rule"], response.json()["duration_hours"][0][:3]) == ("S8", "S8:")
+    assert not Assessment.objects.exists()
+    assert AuditEvent.objects.count() == before
+    assert ScreeningTrial.objects.get().state == "observing"
+
+
 def test_a_dose_is_assessed_once(clock, ward_team, open_trial_id, observed_dose):
     clock.move_to(hours(4.1))
     chart(ward_team[0], open_trial_id, hours(4))

@@ -81,9 +81,8 @@ def test_responder_on_dose_2_after_an_inadequate_dose_1(clock, ward_team, adult)
     assert verify_chain().ok
 
 
-def test_non_responder_to_100_mcg_is_not_a_candidate(clock, ward_team, adult):
-    nurse, neuro = ward_team
-    trial_id = open_trial(neuro, adult).json()["id"]
+def no_response_to_the_ladder(clock, nurse, neuro, trial_id):
+    """Doses 1-3 at 0, 24 and 48 h, each observed for 8 h without change and assessed inadequate."""
     for number, (mcg, ml) in enumerate([("50", "1"), ("75", "1.5"), ("100", "2")]):
         start = hours(24 * number)
         clock.move_to(start - timedelta(minutes=30))
@@ -95,6 +94,12 @@ def test_non_responder_to_100_mcg_is_not_a_candidate(clock, ward_team, adult):
         observe_dose(nurse, trial_id, start)
         assert trial_of(neuro, trial_id)["suggestion"]["response"] == "inadequate"
         assert assess(neuro, dose.json()["id"], "inadequate").status_code == 201
+
+
+def test_non_responder_to_100_mcg_is_not_a_candidate(clock, ward_team, adult):
+    nurse, neuro = ward_team
+    trial_id = open_trial(neuro, adult).json()["id"]
+    no_response_to_the_ladder(clock, nurse, neuro, trial_id)
     final = trial_of(neuro, trial_id)
     assert final["state"] == "not_candidate"
     assert final["next_dose_number"] is None
@@ -102,6 +107,26 @@ def test_non_responder_to_100_mcg_is_not_a_candidate(clock, ward_team, adult):
     refused = give(nurse, trial_id, hours(80), "100", "2")
     assert refused.status_code == 409
     assert TestDose.objects.count() == 3
+    assert verify_chain().ok
+
+
+def test_a_non_candidate_is_rescreened_with_an_override_from_24_h_after_the_last_dose_s11(clock, ward_team, adult):
+    nurse, neuro = ward_team
+    no_response_to_the_ladder(clock, nurse, neuro, open_trial(neuro, adult).json()["id"])
+    assert open_trial(neuro, adult).json()["rule"] == "S11"
+    second = open_trial(neuro, adult, override_reason="spasticity worse after botulinum toxin stopped")
+    assert second.status_code == 201, second.json()
+    assert when(second.json()["next_dose_due_at"]) == hours(72)  # S3: the 100 mcg dose was given at 48 h
+    chart(nurse, second.json()["id"], hours(56))
+    too_early = give(nurse, second.json()["id"], hours(56))
+    assert (too_early.status_code, too_early.json()["rule"]) == (409, "S3")
+    clock.move_to(hours(72))
+    assert trial_of(neuro, second.json()["id"])["next_dose_due_at"] is None
+    chart(nurse, second.json()["id"], hours(71.5))
+    given = give(nurse, second.json()["id"], hours(72))
+    assert given.status_code == 201, given.json()
+    assert (given.json()["number"], given.json()["dose_mcg"]) == (1, "50.0")
+    assert TestDose.objects.count() == 4
     assert verify_chain().ok
 
 

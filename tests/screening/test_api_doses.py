@@ -1,4 +1,4 @@
-"""Giving test doses through the HTTP API: bad input changes nothing (S1, S3, S4, P1)."""
+"""Giving test doses through the HTTP API: bad input changes nothing (S1, S3, S4, S11, P1)."""
 
 from datetime import timedelta
 
@@ -6,7 +6,7 @@ import pytest
 
 from alerts.models import DueCheck
 from screening.models import TestDose
-from tests.screening.support import T0, dose_body, give, hours, when
+from tests.screening.support import T0, dose_body, give, hours, open_trial, trial_of, when
 from wardflow.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +26,7 @@ def nothing_written_since(events_before: int):
         ({"injection_seconds": 45}, "injection_seconds", "S4"),
         ({"resuscitation_ready": False}, "resuscitation_ready", "S4"),
         ({"administered_at": (T0 + timedelta(minutes=10)).isoformat()}, "administered_at", None),
+        ({"administered_at": (T0 - timedelta(days=31)).isoformat()}, "administered_at", None),
         ({"route": "intravenous"}, "route", None),
         ({"lot": ""}, "lot", None),
     ],
@@ -72,3 +73,23 @@ def test_no_second_dose_while_the_first_is_unassessed(clock, ward_team, open_tri
     response = give(ward_team[0], open_trial_id, hours(25), "75", "1.5")
     assert response.status_code == 409
     assert TestDose.objects.count() == 1
+
+
+def test_a_dose_an_hour_after_a_cancelled_trials_dose_is_refused_until_24_h_after_it_s3(clock, ward_team, adult,
+                                                                                       open_trial_id):  # fmt: skip
+    nurse, neuro = ward_team
+    assert give(nurse, open_trial_id, hours(0)).status_code == 201
+    clock.move_to(hours(0.5))
+    cancelled = neuro.post(f"/api/v1/screening-trials/{open_trial_id}/cancel/", {"reason": "consent withdrawn"},
+                           format="json")  # fmt: skip
+    assert cancelled.status_code == 200
+    second = open_trial(neuro, adult).json()
+    assert when(second["next_dose_due_at"]) == hours(24)
+    clock.move_to(hours(1))
+    before = AuditEvent.objects.count()
+    refused = give(nurse, second["id"], hours(1))
+    assert (refused.status_code, refused.json()["rule"]) == (409, "S3")
+    assert when(refused.json()["next_dose_due_at"]) == hours(24)
+    assert TestDose.objects.count() == 1
+    assert AuditEvent.objects.count() == before
+    assert when(trial_of(nurse, second["id"])["next_dose_due_at"]) == hours(24)

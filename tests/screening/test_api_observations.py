@@ -1,6 +1,6 @@
 """Charting observations through the HTTP API: S5 bounds, and the signs that alert or suspend (S10, W1, O1)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -53,12 +53,26 @@ def test_serious_adverse_event_suspends_the_trial_and_raises_an_urgent_alert_s10
     assert [a["rule"] for a in inbox] == ["S10"]
 
 
-def test_withdrawal_signs_raise_an_urgent_alert_with_guidance_w1(clock, ward_team, open_trial_id):
+def test_withdrawal_signs_with_a_pump_in_place_raise_an_urgent_alert_with_guidance_w1(clock, ward_team,
+                                                                                      implanted_adult):  # fmt: skip
     nurse, _ = ward_team
-    chart(nurse, open_trial_id, hours(0), signs=["pruritus", "high_fever"])
+    body = observation_body(hours(0), signs=["pruritus", "high_fever"], temperature_c="39.2")
+    response = nurse.post(f"/api/v1/patients/{implanted_adult.pk}/observations/", body, format="json")
+    assert response.status_code == 201, response.json()
     alert = Alert.objects.get()
     assert (alert.severity, alert.rule, alert.kind) == ("urgent", "W1", "withdrawal_signs")
     assert "oral baclofen alone" in alert.message
+
+
+def test_withdrawal_list_signs_after_a_test_bolus_warn_the_neurologists_w1(clock, ward_team, open_trial_id):
+    nurse, neuro = ward_team
+    give(nurse, open_trial_id, hours(0))
+    clock.move_to(hours(2))
+    assert chart(nurse, open_trial_id, hours(2), signs=["hypotension"], systolic_bp="86").status_code == 201
+    inbox = neuro.get("/api/v1/alerts/?state=open").json()["results"]
+    assert [(a["kind"], a["severity"], a["rule"]) for a in inbox] == [("bolus_adverse_effect", "warning", "W1")]
+    assert "restore intrathecal delivery" not in inbox[0]["message"].lower()
+    assert not Alert.objects.filter(kind="withdrawal_signs").exists()
 
 
 def test_overdose_signs_raise_an_urgent_alert_o1(clock, ward_team, open_trial_id):
@@ -66,6 +80,27 @@ def test_overdose_signs_raise_an_urgent_alert_o1(clock, ward_team, open_trial_id
     alert = Alert.objects.get()
     assert (alert.rule, alert.kind) == ("O1", "overdose_signs")
     assert ScreeningTrial.objects.get().state == "awaiting_dose"
+
+
+def test_coma_suspends_the_trial_with_guidance_for_a_patient_without_a_pump_s10(clock, ward_team, open_trial_id):
+    nurse, neuro = ward_team
+    give(nurse, open_trial_id, hours(0))
+    clock.move_to(hours(3))
+    response = chart(nurse, open_trial_id, hours(3), signs=["coma"], sedation="unrousable")
+    assert response.status_code == 201
+    assert trial_of(neuro, open_trial_id)["state"] == "suspended"
+    [alert] = neuro.get("/api/v1/alerts/?state=open").json()["results"]
+    assert (alert["kind"], alert["severity"], alert["rule"]) == ("serious_adverse_event", "urgent", "S10")
+    assert "emergency team" in alert["message"] and "reservoir" not in alert["message"]
+
+
+def test_an_observation_dated_in_year_1_is_refused_and_nothing_written(ward_team, open_trial_id):
+    before = AuditEvent.objects.count()
+    response = chart(ward_team[0], open_trial_id, datetime(1, 1, 1, 12, 0, tzinfo=UTC))
+    assert response.status_code == 400
+    assert "before the patient was registered" in response.json()["observed_at"][0]
+    assert not Observation.objects.exists()
+    assert AuditEvent.objects.count() == before
 
 
 def test_an_observation_charted_on_the_patient_belongs_to_the_open_trial(clock, ward_team, open_trial_id, adult):

@@ -1,4 +1,5 @@
-"""Opening, listing, cancelling and resuming screening trials through the HTTP API (S1, S2, S9, S10, P2, T1)."""
+"""Opening, listing, cancelling and resuming screening trials through the HTTP API (S1, S2, S9, S10, S11, P2,
+T13)."""
 
 import pytest
 from django_fsm import TransitionNotAllowed
@@ -6,7 +7,7 @@ from django_fsm import TransitionNotAllowed
 from alerts.models import Alert, DueCheck
 from alerts.services import dispatch_due_checks
 from screening.models import ScreeningTrial, TestDose
-from tests.screening.support import chart, give, hours, open_trial
+from tests.screening.support import chart, give, hours, open_trial, when
 from wardflow.audit.models import AuditEvent
 from wardflow.staff.models import Role
 
@@ -121,11 +122,32 @@ def test_only_a_suspended_trial_can_be_resumed(ward_team, open_trial_id):
     assert response.json()["rule"] == "S10"
 
 
-def test_a_patient_with_a_pump_is_not_screened_again_t1(clock, ward_team, implanted_adult):
+def test_a_patient_with_a_pump_in_place_is_not_screened_again_t13(clock, ward_team, implanted_adult):
     _, neuro = ward_team
     events_before = AuditEvent.objects.count()
     response = open_trial(neuro, implanted_adult)
     assert response.status_code == 409
-    assert response.json()["rule"] == "T1"
+    assert response.json()["rule"] == "T13"
     assert ScreeningTrial.objects.filter(patient=implanted_adult).count() == 1  # only the one that led to the pump
     assert AuditEvent.objects.count() == events_before
+
+
+def test_rescreening_after_not_candidate_answers_409_until_a_reason_is_given_s11(ward_team, not_candidate_adult):
+    _, neuro = ward_team
+    refused = open_trial(neuro, not_candidate_adult)
+    assert (refused.status_code, refused.json()["rule"]) == (409, "S11")
+    assert ScreeningTrial.objects.count() == 1
+    assert not AuditEvent.objects.exists()
+    opened = open_trial(neuro, not_candidate_adult, override_reason="new cerebral palsy service review")
+    assert opened.status_code == 201, opened.json()
+    assert when(opened.json()["next_dose_due_at"]) == hours(18)  # S3: 24 h after the earlier trial's 100 mcg dose
+    event = AuditEvent.objects.get(action="screening.opened")
+    assert (event.rules, event.reason) == (["S1", "S11"], "new cerebral palsy service review")
+
+
+def test_a_candidate_awaiting_the_implant_is_refused_a_new_trial_s11(ward_team, candidate_adult):
+    response = open_trial(ward_team[1], candidate_adult, override_reason="second opinion")
+    assert (response.status_code, response.json()["rule"]) == (409, "S11")
+    assert "T1" in response.json()["detail"]
+    assert ScreeningTrial.objects.count() == 1
+    assert not AuditEvent.objects.exists()

@@ -59,6 +59,16 @@ def test_a_positive_response_without_its_duration_is_refused_s8(observed, neurol
     assert not Assessment.objects.exists()
 
 
+def test_a_positive_response_of_0_h_is_refused_as_it_would_double_the_implant_dose_s8(observed, neurologist):
+    with pytest.raises(InvalidInput) as refused:
+        services.assess_response(actor=neurologist, test_dose=observed, response="positive", duration_hours=Decimal(0))
+    assert (refused.value.rule, list(refused.value.errors)) == ("S8", ["duration_hours"])
+    assert not Assessment.objects.exists()
+    assert not AuditEvent.objects.filter(action="response.assessed").exists()
+    observed.trial.refresh_from_db()
+    assert observed.trial.state == TrialState.OBSERVING
+
+
 def test_a_dose_is_assessed_once_s6(observed, neurologist):
     services.assess_response(actor=neurologist, test_dose=observed, response="inadequate")
     assert not selectors.may_assess(neurologist, Assessment.objects.get().test_dose)

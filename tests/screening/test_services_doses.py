@@ -1,4 +1,5 @@
-"""give_test_dose called directly: the ladder (S1), its 24 h spacing (S3), its preparation (S4) and P1."""
+"""give_test_dose called directly: the ladder (S1), its 24 h spacing across the patient's trials (S3, S11), its
+preparation (S4) and P1."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -78,3 +79,45 @@ def test_giving_a_dose_closes_the_next_dose_due_check_s3(clock, dose, nurse, neu
     give_dose(nurse, dose.trial, hours(24), number=2)
     next_due = DueCheck.objects.get(kind="screening.next_dose_due")
     assert next_due.state == DueCheck.State.CANCELLED
+
+
+def test_a_new_trial_after_a_cancelled_one_waits_24_h_from_its_last_dose_s3(clock, dose, nurse, neurologist):
+    clock.move_to(hours(0.5))
+    services.cancel_trial(actor=neurologist, trial=dose.trial, reason="consent withdrawn, then given again")
+    second = services.open_trial(actor=neurologist, patient=dose.trial.patient)
+    clock.move_to(hours(1))
+    assert selectors.next_dose(selectors.trial_with_details(second.pk)) == (1, Decimal("50"), hours(24))
+    with pytest.raises(WorkflowConflict) as refused:
+        give_dose(nurse, second, hours(1))
+    assert refused.value.rule == "S3"
+    assert refused.value.extra["next_dose_due_at"] == hours(24)
+    assert not second.doses.exists()
+    assert AuditEvent.objects.filter(action="test_dose.given").count() == 1
+
+
+def test_a_rescreening_waits_24_h_from_the_not_candidate_trials_last_dose_s11(not_candidate_adult, nurse,
+                                                                             neurologist):  # fmt: skip
+    second = services.open_trial(actor=neurologist, patient=not_candidate_adult, override_reason="MDT agreed")
+    with pytest.raises(WorkflowConflict) as refused:
+        give_dose(nurse, second, hours(0))
+    assert (refused.value.rule, refused.value.extra["next_dose_due_at"]) == ("S3", hours(18))
+    assert not second.doses.exists()
+    assert not AuditEvent.objects.filter(action="test_dose.given").exists()
+
+
+def test_the_first_dose_of_a_new_trial_is_spaced_to_the_second_s3(clock, not_candidate_adult, nurse, neurologist):
+    second = services.open_trial(actor=neurologist, patient=not_candidate_adult, override_reason="MDT agreed")
+    clock.move_to(hours(18))
+    with pytest.raises(WorkflowConflict):
+        give_dose(nurse, second, hours(18) - timedelta(seconds=1))
+    dose = give_dose(nurse, second, hours(18))
+    assert (dose.number, dose.dose_mcg) == (1, Decimal("50"))
+    assert AuditEvent.objects.get(action="test_dose.given").rules == ["S1", "S11", "S3", "S4"]
+
+
+def test_a_dose_dated_long_before_the_patients_registration_is_refused(trial, nurse):
+    with pytest.raises(InvalidInput) as refused:
+        give_dose(nurse, trial, hours(0) - timedelta(days=31))
+    assert list(refused.value.errors) == ["administered_at"]
+    assert not TestDose.objects.exists()
+    assert not AuditEvent.objects.filter(action="test_dose.given").exists()

@@ -1,8 +1,9 @@
-"""The trial acts called directly: opening (S1, T1, P2), suspending, resuming (S10, P1) and cancelling."""
+"""The trial acts called directly: opening (S1, S11, T13, P2), suspending, resuming (S10, P1) and cancelling."""
 
 import pytest
 
-from alerts.models import DueCheck
+from alerts.models import Alert, DueCheck
+from alerts.services import dispatch_due_checks
 from screening import selectors, services
 from screening.models import ScreeningTrial
 from tests.screening.support import hours
@@ -29,14 +30,83 @@ def test_a_nurse_is_refused_and_offered_nothing_s1(clock, adult, nurse):
     assert not AuditEvent.objects.exists()
 
 
-def test_a_patient_with_a_pump_is_refused_t1(clock, implanted_adult, neurologist):
+def test_a_patient_with_a_pump_in_place_is_refused_t13(clock, implanted_adult, neurologist):
     events_before = AuditEvent.objects.count()
     assert not selectors.may_open_trial(neurologist, implanted_adult)
     with pytest.raises(WorkflowConflict) as refused:
         services.open_trial(actor=neurologist, patient=implanted_adult)
-    assert refused.value.rule == "T1"
+    assert refused.value.rule == "T13"
     assert ScreeningTrial.objects.count() == 1  # only the one that led to the pump
     assert AuditEvent.objects.count() == events_before
+
+
+def test_a_patient_whose_pump_was_explanted_may_be_screened_again_without_override_t13(
+    clock, explanted_adult, neurologist
+):
+    assert selectors.may_open_trial(neurologist, explanted_adult)
+    assert selectors.open_trial_overrides(explanted_adult) == ()
+    trial = services.open_trial(actor=neurologist, patient=explanted_adult)
+    assert trial.state == TrialState.AWAITING_DOSE
+    assert AuditEvent.objects.get(action="screening.opened").rules == ["S1"]
+
+
+def test_a_candidate_awaiting_the_implant_cannot_open_another_trial_s11(candidate_adult, neurologist):
+    assert not selectors.may_open_trial(neurologist, candidate_adult)
+    with pytest.raises(WorkflowConflict) as refused:
+        services.open_trial(actor=neurologist, patient=candidate_adult, override_reason="second opinion")
+    assert refused.value.rule == "S11"
+    assert "implant follows (T1)" in refused.value.detail
+    assert ScreeningTrial.objects.count() == 1
+    assert not AuditEvent.objects.exists()
+
+
+def test_rescreening_after_not_candidate_needs_a_written_override_s11(not_candidate_adult, neurologist):
+    assert selectors.may_open_trial(neurologist, not_candidate_adult)  # the page offers it, asking for the reason
+    assert selectors.open_trial_overrides(not_candidate_adult) == ("S11",)
+    with pytest.raises(WorkflowConflict) as refused:
+        services.open_trial(actor=neurologist, patient=not_candidate_adult, override_reason="  ")
+    assert refused.value.rule == "S11"
+    assert ScreeningTrial.objects.count() == 1
+    assert not AuditEvent.objects.exists()
+
+
+def test_rescreening_after_not_candidate_with_an_override_is_audited_with_its_reason_s11(
+    not_candidate_adult, neurologist
+):
+    trial = services.open_trial(actor=neurologist, patient=not_candidate_adult,
+                                override_reason="oral therapy failed since; MDT asks for a second trial")  # fmt: skip
+    assert trial.state == TrialState.AWAITING_DOSE
+    event = AuditEvent.objects.get(action="screening.opened")
+    assert (event.rules, event.reason) == (["S1", "S11"], "oral therapy failed since; MDT asks for a second trial")
+
+
+def test_a_cancelled_trial_needs_no_override_to_screen_again_s11(trial, neurologist):
+    services.cancel_trial(actor=neurologist, trial=trial, reason="family asked to wait a week")
+    assert selectors.open_trial_overrides(trial.patient) == ()
+    again = services.open_trial(actor=neurologist, patient=trial.patient)
+    assert again.state == TrialState.AWAITING_DOSE
+    assert AuditEvent.objects.filter(action="screening.opened").latest("id").rules == ["S1"]
+
+
+def test_a_cancelled_rescreening_does_not_lift_the_override_s11(not_candidate_adult, neurologist):
+    second = services.open_trial(actor=neurologist, patient=not_candidate_adult, override_reason="MDT agreed")
+    services.cancel_trial(actor=neurologist, trial=second, reason="consent withdrawn")
+    with pytest.raises(WorkflowConflict) as refused:
+        services.open_trial(actor=neurologist, patient=not_candidate_adult)
+    assert refused.value.rule == "S11"
+    assert ScreeningTrial.objects.count() == 2
+
+
+def test_a_trial_opened_within_24_h_of_an_earlier_dose_tells_the_ward_when_dose_1_is_due_s3(clock, dose, neurologist):
+    clock.move_to(hours(1))
+    services.cancel_trial(actor=neurologist, trial=dose.trial, reason="wrong patient list; restarting")
+    second = services.open_trial(actor=neurologist, patient=dose.trial.patient)
+    check = DueCheck.objects.get(kind="screening.next_dose_due", state=DueCheck.State.PENDING)
+    assert (check.subject_id, check.due_at, check.payload) == (str(second.pk), hours(24), {"number": 1})
+    dispatch_due_checks(now=hours(23.9))
+    assert not Alert.objects.filter(kind="next_test_dose_due").exists()
+    dispatch_due_checks(now=hours(24))
+    assert Alert.objects.get(kind="next_test_dose_due").message.startswith("S3: test dose 1 (50.0 mcg")
 
 
 def test_a_suspended_trial_still_blocks_a_second_one_s1(trial, neurologist):

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alerts.models import Alert
-from tests.titration.support import approve, at, candidate_trial, implant, programmed, propose, pump_of
+from tests.titration.support import approve, at, candidate_trial, implant, programmed, propose, pump_of, refill
 from titration.models import DoseChange, Pump
 from wardflow.audit.models import AuditEvent
 from wardflow.audit.selectors import verify_chain
@@ -30,16 +30,16 @@ def test_a_wrong_signature_password_answers_403_and_signs_nothing(clock, team, n
     assert not AuditEvent.objects.filter(action="dose_change.approved").exists()
 
 
-def test_range_warnings_must_be_acknowledged_to_sign_t8(clock, team, running_pump):
+def test_range_warnings_must_be_acknowledged_to_sign_t8(clock, team, running_pump, api_as, second_neurologist):
     _, neuro = team
-    neuro.post(f"/api/v1/pumps/{running_pump}/phase/", {"phase": "maintenance", "reason": "stable"}, format="json")
-    change = propose(neuro, running_pump, "1100", kind="refill_adjustment", override_reason="documented tolerance")
+    signer = api_as(second_neurologist)  # T4: an overridden change is signed by another neurologist
+    change = propose(neuro, running_pump, "1100", override_reason="documented tolerance")
     assert change.status_code == 201
     assert any("T8: limited experience" in w for w in change.json()["warnings"])
-    unacknowledged = approve(neuro, change.json()["id"])
+    unacknowledged = approve(signer, change.json()["id"])
     assert unacknowledged.status_code == 409 and unacknowledged.json()["rule"] == "T8"
     assert DoseChange.objects.get(pk=change.json()["id"]).state == "proposed"
-    signed = approve(neuro, change.json()["id"], acknowledge_warnings=True)
+    signed = approve(signer, change.json()["id"], acknowledge_warnings=True)
     assert signed.status_code == 200 and signed.json()["warnings_acknowledged"] is True
     assert "T8" in AuditEvent.objects.get(action="dose_change.approved", subject_id=str(change.json()["id"])).rules
 
@@ -83,17 +83,16 @@ def test_three_titration_steps_within_the_adult_spinal_band_at_24_h_spacing(cloc
     assert verify_chain().ok
 
 
-def test_a_35_percent_step_is_refused_with_the_allowed_maximum_t4(clock, team, running_pump):
+def test_a_35_percent_step_is_refused_with_the_allowed_range_t4(clock, team, running_pump):
     nurse_client, _ = team
     clock.move_to(at(hours=2))
-    events = AuditEvent.objects.count()
     response = propose(nurse_client, running_pump, "135")
     assert response.status_code == 422
     assert response.json()["rule"] == "T4"
-    assert response.json()["allowed_max_mcg"] == "130.00"
+    assert (response.json()["allowed_min_mcg"], response.json()["allowed_max_mcg"]) == ("110.00", "130.00")
     assert DoseChange.objects.count() == 1
-    assert AuditEvent.objects.count() == events
-    assert not Alert.objects.exists()
+    assert not AuditEvent.objects.filter(action__in=["dose_change.proposed", "dose_change.overridden"]).exists()
+    assert AuditEvent.objects.get(action="dose_change.refused").rules == ["T10", "T4"]
 
 
 def test_an_overridden_step_keeps_its_reason_in_the_audit_and_raises_the_t10_advisory(clock, team, running_pump):
@@ -155,7 +154,8 @@ def test_only_one_change_may_wait_at_a_time(clock, team, running_pump):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(new=st.decimals(min_value=Decimal("101"), max_value=Decimal("250"), places=2), override=st.booleans())
 def test_an_approved_change_never_exceeds_its_band_without_a_reasoned_override(clock, team, running_pump, neurologist,
-                                                                               new, override):  # fmt: skip
+                                                                               new, override, api_as,
+                                                                               second_neurologist):  # fmt: skip
     _, neuro = team
     body = {"override_reason": "MDT decision"} if override else {}
     response = propose(neuro, running_pump, str(new), **body)
@@ -164,7 +164,7 @@ def test_an_approved_change_never_exceeds_its_band_without_a_reasoned_override(c
         return
     assert response.status_code == 201
     change = DoseChange.objects.get(pk=response.json()["id"])
-    approve(neuro, change.pk)
+    approve(api_as(second_neurologist), change.pk)
     change.refresh_from_db()
     assert change.state == "approved"
     assert change.percent_change <= change.band_max_percent or change.override_reason.strip()
@@ -249,6 +249,27 @@ def test_refill_adjustment_in_maintenance_uses_the_t5_band(clock, team, running_
     phase = neuro.post(f"/api/v1/pumps/{running_pump}/phase/", {"phase": "maintenance", "reason": "stable"},
                        format="json")  # fmt: skip
     assert phase.status_code == 200 and phase.json()["phase"] == "maintenance"
-    assert propose(nurse_client, running_pump, "145", kind="refill_adjustment").json()["rule"] == "T5"
-    assert propose(nurse_client, running_pump, "140", kind="refill_adjustment").status_code == 201
-    assert propose(nurse_client, running_pump, "110").status_code == 409  # titration is over
+    clock.move_to(at(days=2))
+    assert refill(nurse_client, running_pump, at(days=2)).status_code == 201
+    visit = Pump.objects.get(pk=running_pump).refills.get().pk
+    assert propose(nurse_client, running_pump, "145", kind="refill_adjustment", refill=visit).json()["rule"] == "T5"
+    assert propose(nurse_client, running_pump, "140", kind="refill_adjustment", refill=visit).status_code == 201
+
+
+def test_the_proposer_of_an_override_cannot_sign_it_and_a_second_neurologist_can_t4(clock, team, running_pump, api_as,
+                                                                                   second_neurologist):  # fmt: skip
+    _, neuro = team
+    change_id = propose(neuro, running_pump, "140", override_reason="MDT decision").json()["id"]
+    own = approve(neuro, change_id)
+    assert own.status_code == 403 and own.json()["rule"] == "T4"
+    assert DoseChange.objects.get(pk=change_id).state == "proposed"
+    assert not AuditEvent.objects.filter(action="dose_change.approved", subject_id=str(change_id)).exists()
+    assert approve(api_as(second_neurologist), change_id).status_code == 200
+
+
+def test_with_the_independent_signature_policy_off_the_proposer_signs_an_override_t4(clock, team, running_pump,
+                                                                                    settings):  # fmt: skip
+    settings.WARDFLOW_POLICY = {"independent_override_signature": False}
+    _, neuro = team
+    change_id = propose(neuro, running_pump, "140", override_reason="MDT decision").json()["id"]
+    assert approve(neuro, change_id).status_code == 200

@@ -1,17 +1,20 @@
-"""The pump's clinical acts (T1-T12, R1-R5). Each is one transaction: lock the pump, check the protocol, change
+"""The pump's clinical acts (T1-T13, R1-R5). Each is one transaction: lock the pump, check the protocol, change
 state, write one audit event (D1), and reschedule the due-checks that depend on it."""
 
 from .dose_changes import approve_dose_change, propose_dose_change, reject_dose_change
 from .programming import confirm_programming
-from .pumps import implant_pump, set_phase
-from .refills import record_refill
+from .pumps import explant_pump, implant_pump, replace_pump, set_phase
+from .refills import record_refill, reschedule_refill_reminders
 
 __all__ = [
     "approve_dose_change",
     "confirm_programming",
+    "explant_pump",
     "implant_pump",
     "propose_dose_change",
     "record_refill",
     "reject_dose_change",
+    "replace_pump",
+    "reschedule_refill_reminders",
     "set_phase",
 ]

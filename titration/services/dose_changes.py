@@ -1,5 +1,6 @@
-"""Dose changes from proposal to signature: proposed against the program in force (T3-T8, T11), superseded by a
-reduction (T6), signed or rejected by a neurologist (T9), with the sudden-increase advisory (T10)."""
+"""Dose changes from proposal to signature: proposed against the program in force (T3-T8, T11, T14), superseded by
+a reduction (T6), signed or rejected by a neurologist (T9), with the T10 advisories. A refused proposal changes
+nothing and is itself audited (D1, T4)."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -12,25 +13,36 @@ from django_fsm import TransitionNotAllowed
 from alerts import services as alerts
 from wardflow import protocol
 from wardflow.audit.services import record_event
-from wardflow.clinical_time import ward_today
-from wardflow.errors import InvalidInput, OutsideAllowedBand, SignatureRejected, WorkflowConflict
+from wardflow.clinical_time import ward_local, ward_today
+from wardflow.errors import DomainError, InvalidInput, OutsideAllowedBand, SignatureRejected, WorkflowConflict
 from wardflow.policy import current_policy
-from wardflow.protocol import DoseChangeKind, Phase, Severity
+from wardflow.protocol import PERCENT_INCREASE_KINDS, REDUCTION_KINDS, DoseChangeKind, Phase, Severity
 from wardflow.staff.models import Role
 from wardflow.staff.roles import require_role
 
 from ..kinds import AlertKind, AuditAction
-from ..models import DoseChange, Pump
-from ..selectors import approval_refusal, band_override_refusal, parse_segments, proposal_refusal, range_findings
+from ..models import DoseChange, Pump, Refill
+from ..selectors import (
+    advised,
+    approval_refusal,
+    band_override_refusal,
+    kind_refusal,
+    last_nonzero_daily_dose,
+    parse_segments,
+    proposal_refusal,
+    range_findings,
+    refill_adjustment_refusal,
+    taper_refusal,
+    taper_step,
+    unanswered_increases,
+)
 from .pumps import locked_change, locked_pump
 
 PENDING = (DoseChange.State.PROPOSED, DoseChange.State.APPROVED)
-INCREASING_KINDS = (DoseChangeKind.TITRATION, DoseChangeKind.REFILL_ADJUSTMENT)
-DECREASING_KINDS = (DoseChangeKind.ADVERSE_EFFECT_REDUCTION, DoseChangeKind.DISCONTINUATION)
 
 
-def _check_direction(kind: DoseChangeKind, active: Decimal, new: Decimal, serious_adverse_reaction: bool) -> None:
-    if kind in INCREASING_KINDS and new <= active:
+def _check_direction(kind: DoseChangeKind, active: Decimal, new: Decimal) -> None:
+    if kind in PERCENT_INCREASE_KINDS and new <= active:
         raise InvalidInput(
             {
                 "new_daily_dose_mcg": [
@@ -39,14 +51,10 @@ def _check_direction(kind: DoseChangeKind, active: Decimal, new: Decimal, seriou
                 ]
             }
         )
-    if kind in DECREASING_KINDS and new >= active:
+    if kind in REDUCTION_KINDS and new >= active:
         raise InvalidInput({"new_daily_dose_mcg": [f"{kind.replace('_', ' ')} lowers the active {active} mcg/day."]})
-    if kind == DoseChangeKind.DISCONTINUATION and new == 0 and not serious_adverse_reaction:
-        raise WorkflowConflict(
-            "T11: discontinue by tapering; stopping at once is only for a serious adverse reaction "
-            "(set serious_adverse_reaction and document the reason).",
-            rule="T11",
-        )
+    if kind == DoseChangeKind.RESTART and new <= 0:
+        raise InvalidInput({"new_daily_dose_mcg": ["T14: a restart sets a daily dose above 0 mcg/day."]}, rule="T14")
 
 
 def _reject(change: DoseChange, pump: Pump, actor, reason: str, *, rule: str, at: datetime) -> None:
@@ -67,7 +75,7 @@ def _supersede_pending_increases(pump: Pump, actor, now: datetime) -> list[int]:
     return superseded
 
 
-def _raise_sudden_increase_advisory(pump: Pump, change: DoseChange, now: datetime) -> None:
+def _raise_sudden_increase_advisory(pump: Pump, subject, now: datetime) -> None:
     alerts.raise_alert(
         kind=AlertKind.SUDDEN_INCREASE,
         severity=Severity.WARNING,
@@ -76,12 +84,36 @@ def _raise_sudden_increase_advisory(pump: Pump, change: DoseChange, now: datetim
         message="T10: the dose requirement is rising quickly; check pump function and catheter "
         "patency (kink, dislodgement).",
         target_role=Role.NEUROLOGIST,
-        subject=change,
+        subject=subject,
         at=now,
     )
 
 
-@transaction.atomic
+def _lack_of_response_notice() -> str:
+    return (
+        f"T10: mean Ashworth has not fallen after the last {current_policy().lack_of_response_increases} increases "
+        "became active; exclude an inflammatory mass at the catheter tip and a catheter or pump failure before "
+        "raising the dose further."
+    )
+
+
+def _raise_lack_of_response_advisory(pump: Pump, last_increase: DoseChange, now: datetime) -> bool:
+    """T10: one advisory per run of unanswered increases (about the last of them). Returns whether it was raised."""
+    if advised(AlertKind.LACK_OF_RESPONSE, last_increase):
+        return False
+    alerts.raise_alert(
+        kind=AlertKind.LACK_OF_RESPONSE,
+        severity=Severity.WARNING,
+        patient=pump.patient,
+        rule="T10",
+        message=_lack_of_response_notice(),
+        target_role=Role.NEUROLOGIST,
+        subject=last_increase,
+        at=now,
+    )
+    return True
+
+
 def propose_dose_change(
     *,
     actor,
@@ -92,33 +124,59 @@ def propose_dose_change(
     segments: list[dict] | None = None,
     override_reason: str = "",
     serious_adverse_reaction: bool = False,
+    refill: Refill | None = None,
 ) -> DoseChange:
-    """T3-T7, T10, T11: propose a new daily dose against the active one; a step beyond its band needs a
-    neurologist's written override (T4)."""
+    """T3-T7, T10, T11, T14: propose a new daily dose against the active one; a step beyond its band needs a
+    neurologist's written override (T4). A refusal is audited and re-raised (D1)."""
     if refusal := proposal_refusal(actor):  # the role before any record is read; the pump's program under the lock
         raise refusal
+    asked = {
+        "kind": kind,
+        "new_daily_dose_mcg": new_daily_dose_mcg,
+        "reason": reason,
+        "segments": segments or [],
+        "override_reason": override_reason,
+        "serious_adverse_reaction": serious_adverse_reaction,
+        "refill": refill.pk if refill is not None else None,
+    }
+    try:
+        return _propose(actor=actor, pump=pump, kind=kind, new_daily_dose_mcg=new_daily_dose_mcg, reason=reason,
+                        segments=segments or [], override_reason=override_reason,
+                        serious_adverse_reaction=serious_adverse_reaction, refill=refill)  # fmt: skip
+    except DomainError as refusal:
+        # D1/T4: the refused proposal is audited although the act was rolled back (as the T12 mismatch is).
+        _record_refusal(actor, pump, refusal, asked)
+        raise
+
+
+@transaction.atomic
+def _propose(*, actor, pump, kind, new_daily_dose_mcg, reason, segments, override_reason, serious_adverse_reaction,
+             refill) -> DoseChange:  # fmt: skip
     pump = locked_pump(pump)
     now = timezone.now()
     policy = current_policy()
-    if kind == DoseChangeKind.INITIAL:
-        raise WorkflowConflict("T1: the initial dose is set by the implant.", rule="T1")
     if refusal := proposal_refusal(actor, pump):
         raise refusal
-    active = pump.active_change
-    if kind == DoseChangeKind.TITRATION and pump.phase != Phase.TITRATION:
-        raise WorkflowConflict(
-            "T3: titration steps belong to the titration phase; at a refill visit use a refill adjustment (T5).",
-            rule="T3",
-        )
-    if kind == DoseChangeKind.REFILL_ADJUSTMENT and pump.phase != Phase.MAINTENANCE:
-        raise WorkflowConflict("T5: refill adjustments belong to the maintenance phase.", rule="T5")
-    program = parse_segments(segments or [])
+    if refusal := kind_refusal(actor, pump, kind):
+        raise refusal
+    program = parse_segments(segments)
     if problems := protocol.validate_segments(program):
         raise InvalidInput({"segments": problems}, rule="T7")
     if override_reason.strip() and (refusal := band_override_refusal(actor)):
         raise refusal
+    if serious_adverse_reaction and kind != DoseChangeKind.DISCONTINUATION:
+        raise InvalidInput(
+            {"serious_adverse_reaction": ["T11: only a discontinuation stops at once for a serious adverse reaction."]},
+            rule="T11",
+        )
+    active = pump.active_change
     current = active.new_daily_dose_mcg
-    _check_direction(kind, current, new_daily_dose_mcg, serious_adverse_reaction)
+    _check_direction(kind, current, new_daily_dose_mcg)
+    if kind == DoseChangeKind.REFILL_ADJUSTMENT:
+        if refusal := refill_adjustment_refusal(pump, refill, now):
+            raise refusal
+    elif refill is not None:
+        raise InvalidInput({"refill": ["T5: only a refill adjustment belongs to a refill."]}, rule="T5")
     if pump.dose_changes.filter(state__in=PENDING).exists() and kind != DoseChangeKind.ADVERSE_EFFECT_REDUCTION:
         raise WorkflowConflict(
             "T9: another dose change is waiting for approval or programming; reject it first.", rule="T9"
@@ -127,6 +185,17 @@ def propose_dose_change(
     age_band = protocol.age_band(patient.date_of_birth, ward_today(), policy)
     band = protocol.allowed_band(kind, protocol.SpasticityOrigin(patient.spasticity_origin), age_band)
     rules, notices, overridden = [], [], False
+    if kind == DoseChangeKind.DISCONTINUATION:
+        rules.append("T11")
+        if serious_adverse_reaction:
+            if problem := protocol.emergency_stop_problem(reason):
+                raise InvalidInput({"reason": [problem]}, rule="T11")
+            band = None  # T11: a serious adverse reaction stops without a taper
+        else:
+            step = taper_step(pump, new_daily_dose_mcg, now)
+            if refusal := taper_refusal(pump, step):
+                raise refusal
+            band = step.band
     if band is not None:
         check = protocol.check_band(current, new_daily_dose_mcg, band)
         rules.append(band.rule)
@@ -134,45 +203,66 @@ def propose_dose_change(
         if check.beyond_band:
             if not override_reason.strip():
                 raise OutsideAllowedBand(
-                    f"{band.rule}: {check.percent.quantize(Decimal('0.1'))} % is beyond the allowed "
-                    f"{band.min_percent} to {band.max_percent} % of the active {current} mcg/day. A neurologist may "
-                    "override with a written reason (override_reason).",
-                    rule="T4" if band.rule == "T3" else band.rule,
-                    allowed_max_mcg=check.allowed_max_mcg.quantize(Decimal("0.01")),
+                    protocol.beyond_band_message(current, check, band),
+                    rule=protocol.refusal_rule(band),
+                    allowed_min_mcg=check.allowed_min_mcg,
+                    allowed_max_mcg=check.allowed_max_mcg,
                 )
             overridden = True
             rules.append("T4")
-    if kind == DoseChangeKind.DISCONTINUATION:
-        rules.append("T11")
+    if kind == DoseChangeKind.RESTART:
+        last = last_nonzero_daily_dose(pump)
+        restart = protocol.check_restart(last, new_daily_dose_mcg)
+        rules += ["T14", "W1"]
+        notices += restart.notices
+        if restart.above_last_dose:
+            if not override_reason.strip():
+                raise OutsideAllowedBand(
+                    f"T14: {new_daily_dose_mcg} mcg/day is above the last non-zero daily dose ({last} mcg/day); "
+                    "restore at or near the previous dose (W1), or a neurologist overrides with a written reason "
+                    f"(override_reason). Allowed without one: {restart.allowed_min_mcg} to {restart.allowed_max_mcg} "
+                    "mcg/day.",
+                    rule="T14",
+                    allowed_min_mcg=restart.allowed_min_mcg,
+                    allowed_max_mcg=restart.allowed_max_mcg,
+                )
+            overridden = True
     if segments:
         rules.append("T7")
     findings = range_findings(pump, new_daily_dose_mcg)
     if findings.notices or findings.warnings:
         rules.append("T8")
+    unanswered = unanswered_increases(pump)
+    if unanswered is not None:
+        notices.append(_lack_of_response_notice())
     superseded = (
         _supersede_pending_increases(pump, actor, now) if kind == DoseChangeKind.ADVERSE_EFFECT_REDUCTION else []
     )
-    is_increase = new_daily_dose_mcg > current
     change = DoseChange.objects.create(
         pump=pump,
         kind=kind,
         new_daily_dose_mcg=new_daily_dose_mcg,
         previous_daily_dose_mcg=current,
-        percent_change=protocol.percent_change(current, new_daily_dose_mcg),
+        # T14: a restart from 0 mcg/day has no percent of the active dose.
+        percent_change=protocol.percent_change(current, new_daily_dose_mcg) if current else None,
         band_min_percent=band.min_percent if band else None,
         band_max_percent=band.max_percent if band else None,
-        segments=segments or [],
+        segments=segments,
         notices=notices + list(findings.notices),
         warnings=list(findings.warnings),
         reason=reason,
         override_reason=override_reason if overridden else "",
         serious_adverse_reaction=serious_adverse_reaction,
+        refill=refill if kind == DoseChangeKind.REFILL_ADJUSTMENT else None,
         proposed_by=actor,
         proposed_at=now,
-        earliest_at=protocol.earliest_programming(active.programmed_at, now, is_increase, policy),
+        earliest_at=protocol.earliest_programming(active.programmed_at, now, protocol.spaced_by_t3(kind), policy),
     )
-    if overridden and protocol.sudden_increase(True, [], now, policy):
+    # T10: an increase beyond the band maximum, overridden here (a refused one is advised by _record_refusal).
+    if overridden and kind in PERCENT_INCREASE_KINDS:
         _raise_sudden_increase_advisory(pump, change, now)
+        rules.append("T10")
+    if unanswered is not None and _raise_lack_of_response_advisory(pump, unanswered, now):
         rules.append("T10")
     record_event(
         actor=actor,
@@ -189,11 +279,35 @@ def propose_dose_change(
             "notices": change.notices,
             "warnings": change.warnings,
             "superseded": superseded,
+            "refill": change.refill_id,
         },
         rules=rules,
         reason="; ".join(r for r in (reason, override_reason if overridden else "") if r),
     )
     return change
+
+
+@transaction.atomic
+def _record_refusal(actor, pump: Pump, refusal: DomainError, asked: dict) -> None:
+    """D1: who asked for what, and the rule that refused it. T10: a refused increase beyond the band maximum raises
+    the sudden-increase advisory as an overridden one does."""
+    pump = Pump.objects.select_related("patient", "active_change").get(pk=pump.pk)
+    now = timezone.now()
+    rules = [refusal.rule] if refusal.rule else []
+    if isinstance(refusal, OutsideAllowedBand) and asked["kind"] in PERCENT_INCREASE_KINDS:
+        _raise_sudden_increase_advisory(pump, pump, now)
+        rules.append("T10")
+    record_event(
+        actor=actor,
+        action=AuditAction.DOSE_CHANGE_REFUSED,
+        at=now,
+        patient=pump.patient,
+        subject=pump,
+        before={"daily_dose_mcg": pump.active_change.new_daily_dose_mcg if pump.active_change else None},
+        after={**asked, "refusal": refusal.detail, **refusal.extra},
+        rules=rules,
+        reason=refusal.detail,
+    )
 
 
 @transaction.atomic
@@ -213,15 +327,16 @@ def approve_dose_change(*, actor, change: DoseChange, password: str, acknowledge
     change.approved_by, change.approved_at = actor, now
     change.warnings_acknowledged = bool(change.warnings)
     change.signature_meaning = (
-        f"Approved by {actor.display_name()} at {timezone.localtime(now):%Y-%m-%d %H:%M %Z}: "
+        f"Approved by {actor.display_name()} at {ward_local(now):%Y-%m-%d %H:%M %Z}: "
         f"{change.kind.replace('_', ' ')} to {change.new_daily_dose_mcg} mcg/day"
     )
     change.save()
     rules = ["T9"] + (["T8"] if change.warnings else [])
-    if pump.phase == Phase.MAINTENANCE and change.is_increase:
+    # T10: the increases that count are T3/T5 steps; a T14 restart from a stop is no rising requirement.
+    if pump.phase == Phase.MAINTENANCE and change.kind in PERCENT_INCREASE_KINDS:
         approved_increases = [
             c.approved_at
-            for c in pump.dose_changes.filter(approved_at__isnull=False)
+            for c in pump.dose_changes.filter(approved_at__isnull=False, kind__in=PERCENT_INCREASE_KINDS)
             if c.is_increase and c.state != DoseChange.State.REJECTED
         ]
         if protocol.sudden_increase(False, approved_increases, now, current_policy()):

@@ -6,12 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from alerts import services as alerts
 from wardflow import protocol
 from wardflow.audit.services import record_event
-from wardflow.clinical_time import ensure_not_future
+from wardflow.clinical_time import ensure_clinical_time, ward_local
 from wardflow.errors import WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import DoseChangeKind, Phase
@@ -67,16 +66,19 @@ def confirm_programming(
 @transaction.atomic
 def _activate(*, actor, change, programmed_at, daily_dose_mcg, concentration_mcg_per_ml) -> DoseChange:
     pump, change = locked_change(change)
-    ensure_not_future("programmed_at", programmed_at)
+    ensure_clinical_time("programmed_at", programmed_at, pump.patient)
     if refusal := programming_refusal(actor, change):
         raise refusal
     # Charted times have minute precision: programming within the minute of the signature is after it.
     if programmed_at < _minute(change.approved_at):
         raise WorkflowConflict("T3: the programming time is before the approval.", rule="T3")
-    if programmed_at < _minute(change.earliest_at):
-        why = "24 h after the previous change became active" if change.is_increase else "the implant"
+    # T3: the 24 h spacing holds to the second; a change it does not hold waits only for its proposal or implant,
+    # charted to the minute like the signature.
+    spaced = protocol.spaced_by_t3(change.kind)
+    if programmed_at < (change.earliest_at if spaced else _minute(change.earliest_at)):
+        why = "24 h after the previous change became active" if spaced else "its proposal or the implant"
         raise WorkflowConflict(
-            f"T3: this change may be programmed from {timezone.localtime(change.earliest_at):%Y-%m-%d %H:%M} ({why}).",
+            f"T3: this change may be programmed from {ward_local(change.earliest_at):%Y-%m-%d %H:%M:%S} ({why}).",
             rule="T3",
             earliest_at=change.earliest_at,
         )

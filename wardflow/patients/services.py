@@ -1,11 +1,14 @@
 """Patient record changes. Each is one transaction with its audit event (D1)."""
 
+from datetime import date
+
 from django.db import transaction
 from django.forms.models import model_to_dict
 
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ward_today
 from wardflow.errors import InvalidInput
+from wardflow.policy import current_policy
 from wardflow.staff.models import WARD_SCOPED_ROLES
 
 from .kinds import AuditAction
@@ -51,11 +54,21 @@ def _ensure_on_own_ward(actor, ward) -> None:
         raise InvalidInput({"ward": [f"You are not assigned to ward {ward.code}; choose one of your wards."]})
 
 
+def _birth_date_problem(date_of_birth: date) -> str | None:
+    """Dates, times and input: a date of birth lies between the policy's earliest year and the ward's today."""
+    earliest = date(current_policy().earliest_birth_year, 1, 1)
+    if date_of_birth > ward_today():
+        return "Date of birth cannot be in the future."
+    if date_of_birth < earliest:
+        return f"Date of birth {date_of_birth.isoformat()} is before {earliest.isoformat()}; check the year."
+    return None
+
+
 @transaction.atomic
 def register_patient(*, actor, ward, **fields) -> Patient:
     _ensure_on_own_ward(actor, ward)
-    if fields["date_of_birth"] > ward_today():
-        raise InvalidInput({"date_of_birth": ["Date of birth cannot be in the future."]})
+    if problem := _birth_date_problem(fields["date_of_birth"]):
+        raise InvalidInput({"date_of_birth": [problem]})
     patient = Patient.objects.create(ward=ward, **fields)
     record_event(
         actor=actor,

@@ -1,4 +1,10 @@
+from datetime import UTC, datetime
+
 from django import template
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
+
+from wardflow.clinical_time import ward_timezone
 
 register = template.Library()
 
@@ -7,3 +13,15 @@ register = template.Library()
 def spaced(value: str) -> str:
     """observation_overdue -> observation overdue"""
     return str(value).replace("_", " ")
+
+
+@register.filter
+def ward_time(value: datetime | str | None, fmt: str | None = None) -> str:
+    """A stored time in the ward's local time, formatted like Django's `date` filter. A page never fails on a stored
+    value (Dates, times and input): a time the ward's zone cannot represent (e.g. year 1) is shown in UTC, marked so."""
+    if value in (None, ""):
+        return ""
+    try:
+        return date_filter(timezone.localtime(value, ward_timezone()), fmt)
+    except OverflowError:
+        return f"{date_filter(value.astimezone(UTC), fmt)} UTC"
