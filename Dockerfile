@@ -14,6 +14,8 @@ COPY manage.py ./
 COPY templates ./templates
 COPY static ./static
 RUN useradd --system --home /app wardflow && chown -R wardflow /app
+# D3: the append-only checkpoint file lives outside the database, on its own volume.
+RUN mkdir -p /var/lib/wardflow && chown wardflow /var/lib/wardflow
 USER wardflow
 # collectstatic needs settings, not secrets: a throwaway key for this build step only.
 RUN DEBUG=0 SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-000000000000 \

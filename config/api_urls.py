@@ -3,7 +3,7 @@ from django.urls import path
 from alerts.api import AlertAcknowledgeView, AlertListView
 from screening import api as screening
 from titration import api as titration
-from wardflow.audit.api import AuditEventListView, AuditVerifyView
+from wardflow.audit.api import AuditCheckpointListView, AuditEventListView, AuditVerifyView
 from wardflow.patients.api import PatientDetailView, PatientListCreateView
 from wardflow.staff.api import ObtainTokenView, WardListCreateView
 
@@ -37,4 +37,5 @@ urlpatterns = [
     path("alerts/<int:pk>/acknowledge/", AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
     path("audit-events/", AuditEventListView.as_view(), name="audit-event-list"),
     path("audit-events/verify/", AuditVerifyView.as_view(), name="audit-verify"),
+    path("audit-checkpoints/", AuditCheckpointListView.as_view(), name="audit-checkpoint-list"),
 ]

@@ -5,9 +5,11 @@ Production defaults are safe: without DEBUG=1 the app refuses to start with a mi
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,7 +52,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -68,6 +71,8 @@ MIDDLEWARE = [
     "wardflow.ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "wardflow.ops.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -75,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "web.middleware.IdleLogoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the lockout into its answer (axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -114,6 +121,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login lockout (21 CFR 11.300(d)): after LOGIN_FAILURE_LIMIT wrong passwords for a user name within the cool-off,
+# that user name cannot log in (web, admin, API token) until LOGIN_LOCKOUT_MINUTES after the last failure.
+AUTHENTICATION_BACKENDS = [
+    "wardflow.staff.backends.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+# By user name alone (whatever the address or browser, so axes.W006's bypass does not apply): ward tablets and
+# workstations share addresses behind the hospital's proxies, and one address must not lock out a whole ward.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "wardflow.staff.lockout.lockout_response"
+# API tokens (knox): stored as hashes, expiring, revoked on logout, password change and deactivation.
+API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", "10"))
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 (a model name, named by the staff migrations)
+REST_KNOX = {"TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS), "AUTH_HEADER_PREFIX": "Token", "AUTO_REFRESH": False}
 LOGIN_URL = "login"
 LOGIN_URL_PATH = "/accounts/login/"
 # Shared ward tablets log out after this much inactivity (automatic refreshes do not count).
@@ -149,21 +176,48 @@ CSRF_COOKIE_SECURE = not DEBUG
 if env_bool("BEHIND_TLS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts and styles only from the app's own static files, no inline script or
+# eval (HTMX and Chart.js are vendored), no plugins, no framing; images may be data: URLs (Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features no ward page uses, switched off for every page (wardflow.ops.middleware).
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+        "microphone", "midi", "payment", "usb", "xr-spatial-tracking",
+    )
+)  # fmt: skip
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first so that unauthenticated calls answer 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "wardflow.staff.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "wardflow.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "wardflow.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "wardflow.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "COERCE_DECIMAL_TO_STRING": True,
     # `?format=csv` is the audit export's own switch (api.md), not a renderer override.
     "URL_FORMAT_OVERRIDE": None,
@@ -177,6 +231,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "wardflow.api.schema.declare_csv_exports",
+    ],
 }
 
 # Celery: beat drives the due-check dispatcher and the health heartbeat.
@@ -186,6 +244,16 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A frozen broker must never hold a web request: every task sent after commit has its row in PostgreSQL for the
+# periodic sweep, so a publish gives up quickly (connecting is retried for this long at most, each socket call waits
+# this long at most, no publish retry) and the failure is only logged.
+BROKER_TIMEOUT_SECONDS = float(os.environ.get("BROKER_TIMEOUT_SECONDS", "1"))
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+}
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "scheduler-heartbeat": {"task": "wardflow.ops.tasks.beat_heartbeat", "schedule": 30.0},
     "purge-idempotency-keys": {"task": "wardflow.ops.tasks.purge_idempotency_keys", "schedule": 3600.0},
@@ -196,6 +264,24 @@ CELERY_BEAT_SCHEDULE = {
 BEAT_MAX_SILENCE_SECONDS = int(os.environ.get("BEAT_MAX_SILENCE_SECONDS", "120"))
 # Idempotency-Key records are kept at least this long (api.md conventions).
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "48"))
+
+# Audit checkpoints (D3): the signing key and the append-only checkpoint file live outside the database; beat takes
+# a checkpoint every AUDIT_CHECKPOINT_MINUTES (each one verifies the events since the previous) and re-hashes the
+# whole chain once a day.
+AUDIT_CHECKPOINT_KEY_FILE = Path(
+    os.environ.get("AUDIT_CHECKPOINT_KEY_FILE")
+    or (BASE_DIR / "var" / "audit-checkpoint-key.pem" if DEBUG else "/run/secrets/audit_checkpoint_key")
+)
+AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("AUDIT_CHECKPOINT_FILE")
+    or (BASE_DIR / "var" / "audit-checkpoints.jsonl" if DEBUG else "/var/lib/wardflow/audit-checkpoints.jsonl")
+)
+AUDIT_CHECKPOINT_MINUTES = float(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "5"))
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "wardflow.audit.tasks.take_checkpoint",
+    "schedule": AUDIT_CHECKPOINT_MINUTES * 60,
+}
+CELERY_BEAT_SCHEDULE["audit-full-verification"] = {"task": "wardflow.audit.tasks.verify_full", "schedule": 86400.0}
 
 # Alert e-mail to the target staff (the in-app inbox always has the alert). `make run` uses the console backend.
 ALERT_EMAIL_ENABLED = env_bool("ALERT_EMAIL_ENABLED")

@@ -19,6 +19,8 @@ def main() -> int:
     port = os.environ.get("RUN_PORT", "8000")
     manage = [python, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--no-input"], check=True, cwd=ROOT)  # noqa: S603
+    if not (VAR_DIR / "audit-checkpoint-key.pem").exists():  # D3: the demo's own signing key, under var/
+        subprocess.run([*manage, "create_checkpoint_key"], check=True, cwd=ROOT)  # noqa: S603
     subprocess.run(  # noqa: S603
         [python, "-m", "dev.seed", "--credentials-file", str(VAR_DIR / "demo-credentials.txt")],
         check=True,

@@ -5,7 +5,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from wardflow import protocol
-from wardflow.api.fields import AwareDateTimeField
+from wardflow.api.fields import MAX_INTEGER, AwareDateTimeField
 from wardflow.api.filters import state_filter, ward_filter
 from wardflow.api.views import WardflowAPIView
 from wardflow.clinical_time import ward_today
@@ -63,7 +63,7 @@ class TrialSerializer(serializers.Serializer):
     state = serializers.CharField()
     first_dose_mcg = serializers.DecimalField(**DOSE)
     opened_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
     status_reason = serializers.CharField()
     next_dose_number = serializers.SerializerMethodField()
     next_dose_mcg = serializers.SerializerMethodField()
@@ -105,7 +105,7 @@ class GiveDoseSerializer(serializers.Serializer):
     volume_ml = serializers.DecimalField(max_digits=5, decimal_places=2)
     lot = serializers.CharField(max_length=60)
     route = serializers.ChoiceField(choices=[r.value for r in protocol.Route])
-    injection_seconds = serializers.IntegerField(min_value=0)
+    injection_seconds = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER)
     resuscitation_ready = serializers.BooleanField()
 
 

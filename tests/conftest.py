@@ -4,12 +4,13 @@ from datetime import date
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from wardflow.audit.models import AuditEvent
 from wardflow.patients.models import Patient
-from wardflow.staff.models import Role, User, Ward
+from wardflow.staff.models import Role, SigningSession, User, Ward
 
 _usernames = itertools.count(1)
 
@@ -20,6 +21,12 @@ def pytest_report_header(config):
     if CHROMIUM is None:
         return "browser tests: SKIPPED - no Chromium found (install Debian's chromium, or set CHROMIUM_PATH)"
     return f"browser tests: Chromium at {CHROMIUM}"
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoint_file(settings, tmp_path):
+    """D3: every test's checkpoint file is its own, never a developer's var/ file from `make run`."""
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
 
 
 @pytest.fixture
@@ -47,13 +54,17 @@ def make_staff(db):
 
 @pytest.fixture
 def api_as():
-    """An API client that authenticates like a tablet: with the user's token."""
+    """An API client that authenticates like a tablet: with a token of the user's, in whose session the user has
+    already signed once with user name and password (D5), so that a signature needs the password alone. Tests of
+    the first signature get their token from POST /api/v1/auth/token/. The token does not expire: tests move the clock
+    by days (expiry has its own tests)."""
 
     def client_for(user: User | None) -> APIClient:
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            token, key = AuthToken.objects.create(user=user, expiry=None)
+            SigningSession.objects.create(token=token, identified_at=timezone.now())
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return client_for

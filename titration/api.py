@@ -13,7 +13,8 @@ from wardflow.api.fields import AwareDateTimeField
 from wardflow.api.filters import ward_filter
 from wardflow.api.views import WardflowAPIView
 from wardflow.patients.selectors import visible_patients
-from wardflow.staff.models import Role
+from wardflow.staff.models import Role, SignatureMeaning
+from wardflow.staff.signing import mark_signer_identified, signer_identified
 
 from . import selectors, services
 from .models import DoseChange, Pump, Refill
@@ -52,9 +53,9 @@ class DoseChangeSerializer(serializers.ModelSerializer):
     percent_change = serializers.SerializerMethodField()
     allowed_band = serializers.SerializerMethodField()
     proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    programmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    rejected_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    programmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    rejected_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = DoseChange
@@ -217,7 +218,11 @@ class ProposeSerializer(serializers.Serializer):
 
 
 class ApproveSerializer(serializers.Serializer):
+    username = serializers.CharField(
+        required=False, default="", help_text="D5: required at the first signature of a login session (token)"
+    )
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+    meaning = serializers.ChoiceField(choices=SignatureMeaning.choices, default=SignatureMeaning.APPROVAL)
     acknowledge_warnings = serializers.BooleanField(required=False, default=False)
 
 
@@ -327,6 +332,7 @@ class PumpDetailView(WardflowAPIView):
 
 class ProposeDoseChangeView(WardflowAPIView):
     allowed_roles = {"POST": CLINICAL_ROLES}
+    refusal_statuses = frozenset({409, 422})
     serializer_class = ProposeSerializer
 
     @extend_schema(request=ProposeSerializer, responses={201: DoseChangeSerializer})
@@ -348,11 +354,22 @@ class _DoseChangeActView(WardflowAPIView):
 
 @extend_schema(request=ApproveSerializer, responses=DoseChangeSerializer)
 class ApproveView(_DoseChangeActView):
-    """T9: the approver's own password, re-entered, is the electronic signature; a wrong one answers 403."""
+    """T9, D5: the approver's own password, re-entered (with the user name at the token's first signature), is the
+    electronic signature; a wrong one answers 403, and 423 while the approver's signing is locked."""
 
     allowed_roles = {"POST": NEUROLOGIST}
+    refusal_statuses = frozenset({409, 423})
     serializer_class = ApproveSerializer
-    act = staticmethod(services.approve_dose_change)
+
+    def post(self, request, pk):
+        change = get_object_or_404(selectors.visible_dose_changes(request.user), pk=pk)
+        signature = self.validated()
+        change = services.approve_dose_change(
+            actor=request.user, change=change, first_of_session=not signer_identified(request), **signature
+        )
+        if signature["username"]:
+            mark_signer_identified(request)
+        return Response(DoseChangeSerializer(change).data)
 
 
 @extend_schema(request=RejectSerializer, responses=DoseChangeSerializer)

@@ -42,3 +42,7 @@ class RoleNotAllowed(DomainError):
 
 class SignatureRejected(DomainError):
     """An electronic signature (re-entered password) that does not match (HTTP 403)."""
+
+
+class SigningLocked(DomainError):
+    """D5: the signer's signing is locked after repeated failed signatures (HTTP 423)."""

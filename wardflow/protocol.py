@@ -58,6 +58,9 @@ class Policy:
     clinical_time_before_registration_days: int = 30  # dates and input: earliest clinical time before registration
     earliest_birth_year: int = 1900  # dates and input: plausible dates of birth
     independent_override_signature: bool = True  # T4: an overridden change is signed by another neurologist
+    signature_failure_limit: int = 5  # D5: failed signatures within the window that lock the signer's signing
+    signature_failure_window_minutes: int = 15  # D5
+    signature_lock_minutes: int = 15  # D5: how long signing stays locked
 
     def with_overrides(self, overrides: dict) -> Policy:
         unknown = set(overrides) - {f.name for f in dataclasses.fields(self)}

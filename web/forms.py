@@ -258,6 +258,9 @@ class AssessmentForm(forms.Form):
 
 
 class ApprovalForm(forms.Form):
+    # D5: required by the service at the first signature of a login session, accepted at every one.
+    username = forms.CharField(label="Your user name", required=False, widget=forms.TextInput(
+        attrs={"autocomplete": "off", "autocapitalize": "none"}))  # fmt: skip
     password = forms.CharField(label="Your password (electronic signature)", widget=forms.PasswordInput(
         attrs={"autocomplete": "current-password"}), strip=False)  # fmt: skip
     acknowledge_warnings = forms.BooleanField(label="I have read the range warnings", required=False)

@@ -17,7 +17,8 @@ class IdleLogoutMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and "HTTP_AUTHORIZATION" not in request.META:
+        # request.user here is the web session's user (API tokens are read by the API views), whatever the headers.
+        if user is not None and user.is_authenticated:
             now = time.time()
             last = request.session.get("last_activity", now)
             if now - last > settings.IDLE_LOGOUT_SECONDS:

@@ -21,14 +21,16 @@ from screening import services as screening
 from titration import selectors as titration_reads
 from titration import services as titration
 from wardflow import protocol
+from wardflow.audit import services as audit_services
 from wardflow.audit.api import AuditEventFilter
-from wardflow.audit.selectors import verify_chain, visible_events
+from wardflow.audit.selectors import last_verification, visible_events
 from wardflow.clinical_time import ward_local, ward_today
 from wardflow.errors import DomainError, InvalidInput
 from wardflow.patients.models import Patient
 from wardflow.patients.selectors import visible_patients
 from wardflow.patients.services import register_patient
 from wardflow.staff.models import Role
+from wardflow.staff.signing import mark_signer_identified, signer_identified
 
 from . import charts, forms, selectors
 
@@ -223,13 +225,18 @@ def approve(request, pk):
     if rejecting and submitted(request, reject_form, titration.reject_dose_change, actor=request.user, change=change):
         messages.success(request, "Dose change rejected.")
         return redirect("approvals")
-    if signed := submitted(request, form, titration.approve_dose_change, actor=request.user, change=change):
+    first_of_session = not signer_identified(request)
+    if signed := submitted(request, form, titration.approve_dose_change, actor=request.user, change=change,
+                           first_of_session=first_of_session):  # fmt: skip
+        if form.cleaned_data["username"]:
+            mark_signer_identified(request)
         messages.success(request, signed.signature_meaning)
         return redirect("approvals")
     patient = change.pump.patient
     refusal = titration_reads.approval_refusal(request.user, change)
     context = {"form": form, "reject_form": reject_form, "change": change, "patient": patient,
-               "cautions": patient.cautions(ward_today()), "refusal": describe(refusal) if refusal else ""}  # fmt: skip
+               "cautions": patient.cautions(ward_today()), "refusal": describe(refusal) if refusal else "",
+               "first_of_session": first_of_session}  # fmt: skip
     return render(request, "web/approve_form.html", context)
 
 
@@ -343,4 +350,7 @@ def audit(request):
 
 @role_required(Role.ADMINISTRATOR)
 def audit_chain(request):
-    return render(request, "web/_chain_status.html", {"report": verify_chain()})
+    """The last verification's outcome (stored by each verification and beat's checkpoints, D3); POST verifies now.
+    A chain never verified yet (before beat's first checkpoint) is verified once, from its newest checkpoint on."""
+    verification = audit_services.verify() if request.method == "POST" else last_verification()
+    return render(request, "web/_chain_status.html", {"verification": verification or audit_services.verify()})

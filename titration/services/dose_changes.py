@@ -5,7 +5,6 @@ nothing and is itself audited (D1, T4)."""
 from datetime import datetime
 from decimal import Decimal
 
-from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
@@ -14,10 +13,11 @@ from alerts import services as alerts
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ward_local, ward_today
-from wardflow.errors import DomainError, InvalidInput, OutsideAllowedBand, SignatureRejected, WorkflowConflict
+from wardflow.errors import DomainError, InvalidInput, OutsideAllowedBand, WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import PERCENT_INCREASE_KINDS, REDUCTION_KINDS, DoseChangeKind, Phase, Severity
-from wardflow.staff.models import Role
+from wardflow.staff import services as staff
+from wardflow.staff.models import Role, SignatureMeaning
 from wardflow.staff.roles import require_role
 
 from ..kinds import AlertKind, AuditAction
@@ -310,13 +310,30 @@ def _record_refusal(actor, pump: Pump, refusal: DomainError, asked: dict) -> Non
     )
 
 
-@transaction.atomic
-def approve_dose_change(*, actor, change: DoseChange, password: str, acknowledge_warnings: bool = False) -> DoseChange:
-    """T9: a neurologist signs by re-entering their password; the signature's meaning is recorded with it."""
+def approve_dose_change(
+    *,
+    actor,
+    change: DoseChange,
+    password: str,
+    username: str = "",
+    meaning: SignatureMeaning = SignatureMeaning.APPROVAL,
+    first_of_session: bool = False,
+    acknowledge_warnings: bool = False,
+) -> DoseChange:
+    """T9, D5: a neurologist signs by re-entering their password, and their user name too at the first signature of
+    a login session; the signer's name, the time and the meaning are recorded with it."""
     if refusal := approval_refusal(actor):  # the role before the signature; the change's state under the lock
         raise refusal
-    if authenticate(username=actor.username, password=password) is None:
-        raise SignatureRejected("T9: the password does not match; the dose change was not signed.", rule="T9")
+    # D5: outside the signing transaction, so that a failed signature stays audited while the signing is refused.
+    staff.verify_signature(
+        signer=actor, password=password, username=username, first_of_session=first_of_session,
+        patient=change.pump.patient, subject=change,
+    )  # fmt: skip
+    return _sign(actor, change, SignatureMeaning(meaning), acknowledge_warnings)
+
+
+@transaction.atomic
+def _sign(actor, change: DoseChange, meaning: SignatureMeaning, acknowledge_warnings: bool) -> DoseChange:
     pump, change = locked_change(change)
     if change.warnings and not acknowledge_warnings:
         raise WorkflowConflict("T8: acknowledge the range warnings to sign: " + " ".join(change.warnings), rule="T8")
@@ -327,7 +344,7 @@ def approve_dose_change(*, actor, change: DoseChange, password: str, acknowledge
     change.approved_by, change.approved_at = actor, now
     change.warnings_acknowledged = bool(change.warnings)
     change.signature_meaning = (
-        f"Approved by {actor.display_name()} at {ward_local(now):%Y-%m-%d %H:%M %Z}: "
+        f"{meaning.label} by {actor.display_name()} at {ward_local(now):%Y-%m-%d %H:%M %Z}: "
         f"{change.kind.replace('_', ' ')} to {change.new_daily_dose_mcg} mcg/day"
     )
     change.save()

@@ -12,6 +12,7 @@ from wardflow.errors import (
     OutsideAllowedBand,
     RoleNotAllowed,
     SignatureRejected,
+    SigningLocked,
     WorkflowConflict,
 )
 
@@ -19,6 +20,7 @@ STATUS_BY_ERROR = {
     WorkflowConflict: status.HTTP_409_CONFLICT,
     OutsideAllowedBand: status.HTTP_422_UNPROCESSABLE_ENTITY,
     SignatureRejected: status.HTTP_403_FORBIDDEN,
+    SigningLocked: status.HTTP_423_LOCKED,
     RoleNotAllowed: status.HTTP_403_FORBIDDEN,
 }
 

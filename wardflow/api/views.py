@@ -1,7 +1,9 @@
 from datetime import UTC
 
 from django.db import transaction
+from django.http import JsonResponse
 from django.utils import timezone
+from django.views.defaults import page_not_found
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -16,6 +18,8 @@ class WardflowAPIView(GenericAPIView):
 
     permission_classes = [IsAuthenticated, RoleAllowed]
     allowed_roles: dict[str, frozenset] = {}
+    # Domain refusals a write of this view can answer besides 400/403/404 (declared in the schema, wardflow.api.schema).
+    refusal_statuses: frozenset[int] = frozenset({409})
     _idempotency_record = None
 
     def dispatch(self, request, *args, **kwargs):
@@ -59,3 +63,10 @@ class WardflowAPIView(GenericAPIView):
             idempotency.complete(self._idempotency_record, status=response.status_code, body=response.data)
             self._idempotency_record = None
         return super().finalize_response(request, response, *args, **kwargs)
+
+
+def not_found(request, exception):
+    """handler404: a path under /api/ that matches no route answers the API's JSON 404, not the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

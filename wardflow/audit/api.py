@@ -7,14 +7,16 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers
+from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
+from wardflow.api.filters import TimeFilter
 from wardflow.api.views import WardflowAPIView
 from wardflow.staff.models import Role
 
-from .models import AuditEvent
-from .selectors import verify_chain, visible_events
+from . import services
+from .models import AuditCheckpoint, AuditEvent
+from .selectors import visible_events
 
 CSV_FIELDS = [
     "id", "at", "entered_at", "actor", "role", "action", "patient", "subject_type", "subject_id",
@@ -34,8 +36,8 @@ class AuditEventFilter(django_filters.FilterSet):
     patient = django_filters.NumberFilter(field_name="patient_id")
     actor = django_filters.CharFilter(field_name="actor_username")
     action = django_filters.CharFilter(field_name="action")
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    since = TimeFilter(field_name="at", lookup_expr="gte")
+    until = TimeFilter(field_name="at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent
@@ -47,8 +49,17 @@ class _Echo:
         return value
 
 
+# OWASP CSV injection: a cell a spreadsheet would read as a formula (or that hides one behind a tab or CR) is
+# prefixed with a single quote, so free text (reasons, names) exports as text.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value):
-    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 def _csv_rows(events):
@@ -81,21 +92,74 @@ class AuditEventListView(mixins.ListModelMixin, WardflowAPIView):
         return self.list(request)
 
 
+class CheckpointStatusSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField(allow_null=True)
+    events = serializers.IntegerField(allow_null=True)
+    ok = serializers.BooleanField()
+
+
 class AuditVerifyView(WardflowAPIView):
+    """Verifies the chain against the newest signed checkpoint (D2, D3); `?full=1` re-hashes the whole chain. The
+    outcome is kept: the audit page shows it."""
+
     allowed_roles = {"GET": {Role.ADMINISTRATOR}}
 
     @extend_schema(
+        parameters=[OpenApiParameter("full", OpenApiTypes.BOOL)],
         responses=inline_serializer(
             "AuditChainStatus",
             {
                 "ok": serializers.BooleanField(),
                 "events": serializers.IntegerField(required=False),
-                "first_bad_event": serializers.IntegerField(required=False),
+                "first_bad_event": serializers.IntegerField(required=False, allow_null=True),
+                "problem": serializers.CharField(required=False),
+                "checkpoint": CheckpointStatusSerializer(allow_null=True),
             },
-        )
+        ),
     )
     def get(self, request):
-        report = verify_chain()
-        if report.ok:
-            return Response({"ok": True, "events": report.events})
-        return Response({"ok": False, "first_bad_event": report.first_bad_event})
+        result = services.verify(full=request.query_params.get("full") in {"1", "true"})
+        checkpoint = (
+            None
+            if result.checkpoint_ok is None
+            else {
+                "sequence": result.checkpoint_sequence,
+                "events": result.checkpoint_events,
+                "ok": result.checkpoint_ok,
+            }
+        )
+        if result.ok:
+            return Response({"ok": True, "events": result.events, "checkpoint": checkpoint})
+        return Response(
+            {
+                "ok": False,
+                "first_bad_event": result.first_bad_event,
+                "problem": result.problem,
+                "checkpoint": checkpoint,
+            }
+        )
+
+
+class AuditCheckpointSerializer(serializers.ModelSerializer):
+    taken_by = serializers.CharField(source="taken_by.username", default=None, read_only=True)
+
+    class Meta:
+        model = AuditCheckpoint
+        fields = ["id", "taken_at", "taken_by", "sequence", "events", "head_hash", "key_id", "signature"]
+
+
+class AuditCheckpointListView(mixins.ListModelMixin, WardflowAPIView):
+    """Signed checkpoints of the chain (D3), newest first. POST takes one now (after verifying the chain; 409 with
+    rule D3 when it does not verify)."""
+
+    allowed_roles = {"GET": {Role.ADMINISTRATOR}, "POST": {Role.ADMINISTRATOR}}
+    serializer_class = AuditCheckpointSerializer
+    queryset = AuditCheckpoint.objects.select_related("taken_by")
+
+    def get(self, request):
+        return self.list(request)
+
+    @extend_schema(request=None, responses={201: AuditCheckpointSerializer})
+    def post(self, request):
+        checkpoint = services.take_checkpoint(by=request.user)
+        return Response(AuditCheckpointSerializer(checkpoint).data, status=status.HTTP_201_CREATED)

@@ -63,3 +63,51 @@ class AuditEvent(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the chain's state (D3): its newest event, how many events it holds and that event's hash.
+    The same line is appended to a file outside the database; verification trusts the file, signed with a key that
+    the database never holds. Append-only like the events it anchors."""
+
+    taken_at = models.DateTimeField()
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    sequence = models.BigIntegerField(help_text="Id of the newest event covered (0 for an empty chain).")
+    events = models.BigIntegerField(help_text="Number of events up to and including `sequence`.")
+    head_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=64, help_text="SHA-256 of the raw Ed25519 public key.")
+    signature = models.CharField(max_length=128, help_text="Ed25519 signature (hex) of the canonical payload.")
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"checkpoint at event {self.sequence} ({self.events} events)"
+
+    def payload(self) -> dict:
+        return {
+            "taken_at": self.taken_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "sequence": self.sequence,
+            "events": self.events,
+            "head_hash": self.head_hash,
+        }
+
+
+class ChainVerification(models.Model):
+    """The outcome of one verification run, kept so that pages show the last result instead of recomputing it."""
+
+    verified_at = models.DateTimeField()
+    full = models.BooleanField(help_text="The whole chain was re-hashed, not only the events after the checkpoint.")
+    ok = models.BooleanField()
+    events = models.BigIntegerField()
+    first_bad_event = models.BigIntegerField(null=True, blank=True)
+    checkpoint_sequence = models.BigIntegerField(null=True, blank=True)
+    checkpoint_events = models.BigIntegerField(null=True, blank=True)
+    checkpoint_ok = models.BooleanField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"verification at {self.verified_at}: {'intact' if self.ok else 'broken'}"

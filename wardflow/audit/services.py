@@ -5,16 +5,20 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from wardflow.errors import WorkflowConflict
 from wardflow.policy import as_json, current_policy
 from wardflow.policy import protocol_version as policy_version
 from wardflow.protocol import DEFAULT_POLICY
 
+from . import anchor
 from .kinds import AuditAction
-from .models import GENESIS_HASH, AuditEvent
+from .models import GENESIS_HASH, AuditCheckpoint, AuditEvent, ChainVerification
+from .selectors import ChainReport, continue_chain, verify_chain
 
 # Key of the transaction-scoped advisory lock that serialises appends, so that the chain never forks: each event
 # reads the newest hash and inserts its own while no other append can do the same.
@@ -86,3 +90,53 @@ def record_policy_if_changed() -> bool:
         record_event(actor=None, action=AuditAction.POLICY_IN_FORCE, before=last, after=in_force,
                      reason="Protocol policy in force: " + ", ".join(changed))  # fmt: skip
     return True
+
+
+def verify(*, full: bool = False) -> ChainVerification:
+    """Verify the chain (D2, D3) and keep the outcome: the audit page shows it instead of recomputing it."""
+    return _store(verify_chain(full=full))
+
+
+def _store(report: ChainReport) -> ChainVerification:
+    checkpoint = report.checkpoint
+    return ChainVerification.objects.create(
+        verified_at=timezone.now(),
+        full=report.full,
+        ok=report.ok,
+        events=report.events,
+        first_bad_event=report.first_bad_event,
+        checkpoint_sequence=checkpoint.sequence if checkpoint else None,
+        checkpoint_events=checkpoint.events if checkpoint else None,
+        checkpoint_ok=checkpoint.ok if checkpoint else None,
+        problem=report.problem,
+    )
+
+
+def take_checkpoint(*, by=None) -> AuditCheckpoint:
+    """Sign the chain's current head and keep it in the file outside the database and in the table (D3).
+
+    Only an intact chain is anchored, so that every checkpoint is a good starting point for the next incremental
+    verification: the chain is verified first without holding the append lock, then the few events appended
+    meanwhile are re-hashed under it, so that the head cannot move while it is signed."""
+    report = verify_chain()
+    if not report.ok:
+        _store(report)
+        raise WorkflowConflict(f"The audit chain does not verify, no checkpoint taken: {report.problem}", rule="D3")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
+        head = continue_chain(report)
+        if not head.ok:
+            _store(head)
+            raise WorkflowConflict(f"The audit chain does not verify, no checkpoint taken: {head.problem}", rule="D3")
+        checkpoint = AuditCheckpoint(
+            taken_at=timezone.now(), taken_by=by, sequence=head.head_id, events=head.events, head_hash=head.head_hash
+        )
+        try:
+            checkpoint.key_id, checkpoint.signature = anchor.sign(checkpoint.payload())
+        except ImproperlyConfigured as exc:  # no signing key: say so to the administrator, not as a server error
+            raise WorkflowConflict(f"D3: no checkpoint taken: {exc}", rule="D3") from exc
+        checkpoint.save(force_insert=True)
+        # The file line is written before the row commits: a failed write leaves no unanchored database copy.
+        anchor.append({**checkpoint.payload(), "key_id": checkpoint.key_id, "signature": checkpoint.signature})
+    return checkpoint

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
+from wardflow.api.fields import SlugRelatedField
 from wardflow.api.views import WardflowAPIView
 from wardflow.clinical_time import ward_today
 from wardflow.protocol import AgeBand
@@ -16,7 +17,7 @@ CLINICAL_ROLES = frozenset({Role.NURSE, Role.NEUROLOGIST})
 
 
 class PatientSerializer(serializers.ModelSerializer):
-    ward = serializers.SlugRelatedField(slug_field="code", queryset=Ward.objects.all())
+    ward = SlugRelatedField(slug_field="code", queryset=Ward.objects.all())
     age_years = serializers.SerializerMethodField()
     age_band = serializers.SerializerMethodField()
     high_withdrawal_risk = serializers.BooleanField(read_only=True)

@@ -1,8 +1,12 @@
 from django.contrib import admin
+from knox.models import AuthToken
 
 from wardflow.admin_readonly import ReadOnlyAdmin
 
 from .models import User, Ward
+
+# API tokens are never shown or made in the admin: knox's page would list digests and show a new token in clear.
+admin.site.unregister(AuthToken)
 
 
 @admin.register(Ward)

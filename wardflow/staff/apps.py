@@ -16,5 +16,9 @@ class StaffConfig(AppConfig):
     verbose_name = "Staff and wards"
 
     def ready(self):
+        from . import checks
+
         # Also after a database flush (which empties the groups the migration made).
         post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="staff.ensure_roles")
+        for signal, receiver, sender, dispatch_uid in checks.RECEIVERS:
+            signal.connect(receiver, sender=sender, dispatch_uid=dispatch_uid)

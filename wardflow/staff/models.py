@@ -47,3 +47,22 @@ class User(AbstractUser):
 
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+
+class SignatureMeaning(models.TextChoices):
+    """D5 (21 CFR 11.50): what a signature means, shown with the signer's name and the time."""
+
+    APPROVAL = "approval", "Approved"
+
+
+class SigningSession(models.Model):
+    """D5 (21 CFR 11.200): an API token whose holder has signed once with user name and password; later signatures
+    with the same token may give the password alone. Goes with its token (logout, expiry, revocation)."""
+
+    token = models.OneToOneField(
+        "knox.AuthToken", primary_key=True, on_delete=models.CASCADE, related_name="signing_session"
+    )
+    identified_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"signing session of {self.token.user} since {self.identified_at:%Y-%m-%d %H:%M}"

@@ -136,13 +136,19 @@ def test_verify_audit_command_reports_intact_and_broken_chains(nurse):
 @pytest.mark.django_db
 def test_verify_endpoint_for_administrators_only(api_as, administrator, nurse, neurologist):
     events = append(2, actor=nurse)
-    assert api_as(administrator).get("/api/v1/audit-events/verify/").json() == {"ok": True, "events": 2}
+    assert api_as(administrator).get("/api/v1/audit-events/verify/").json() == {
+        "ok": True,
+        "events": 2,
+        "checkpoint": None,
+    }
     assert api_as(neurologist).get("/api/v1/audit-events/verify/").status_code == 403
     assert api_as(nurse).get("/api/v1/audit-events/verify/").status_code == 403
     _tamper("UPDATE audit_auditevent SET actor_username = 'someone' WHERE id = %s", [events[0].pk])
     assert api_as(administrator).get("/api/v1/audit-events/verify/").json() == {
         "ok": False,
         "first_bad_event": events[0].pk,
+        "problem": f"Event {events[0].pk} does not hash or link to the one before it (D2).",
+        "checkpoint": None,
     }
 
 

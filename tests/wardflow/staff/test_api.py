@@ -13,7 +13,7 @@ def test_token_for_valid_credentials(client, nurse):
         content_type="application/json",
     )
     assert response.status_code == 200
-    assert len(response.json()["token"]) == 40
+    assert len(response.json()["token"]) == 64
 
 
 def test_wrong_password_answers_401(client, nurse):

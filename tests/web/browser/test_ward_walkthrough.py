@@ -105,6 +105,7 @@ def test_a_ward_day_in_the_browser(allow_audit_flush, live_server, chromium, scr
     desk.get_by_role("link", name="Approvals").click()
     screenshot(desk, "06-neurologist-approval-queue")
     desk.get_by_role("link", name="Review and sign").click()
+    desk.get_by_label("Your user name").fill(neurologist.username)  # D5: the first signature of the session
     desk.get_by_label("Your password (electronic signature)").fill(PASSWORD)
     screenshot(desk, "07-neurologist-signature")
     desk.get_by_role("button", name="Sign and approve").click()

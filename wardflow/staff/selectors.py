@@ -1,0 +1,38 @@
+from datetime import datetime, timedelta
+
+from wardflow.audit.models import AuditEvent
+from wardflow.protocol import Policy
+
+from .kinds import AuditAction
+from .models import Role, User
+
+
+def _last_signing_lock(user) -> datetime | None:
+    events = AuditEvent.objects.filter(actor=user, action=AuditAction.SIGNING_LOCKED)
+    return events.order_by("-at").values_list("at", flat=True).first()
+
+
+def signing_locked_until(user, now: datetime, policy: Policy) -> datetime | None:
+    """D5: the end of the signer's signing lock, or None when they may sign. The audit trail is the record."""
+    locked_at = _last_signing_lock(user)
+    if locked_at is None:
+        return None
+    until = locked_at + timedelta(minutes=policy.signature_lock_minutes)
+    return until if now < until else None
+
+
+def recent_signature_failures(user, now: datetime, policy: Policy) -> int:
+    """D5: failed signatures within the window; failures before the last lock have been answered by it."""
+    since = now - timedelta(minutes=policy.signature_failure_window_minutes)
+    if (locked_at := _last_signing_lock(user)) is not None and locked_at > since:
+        since = locked_at
+    return AuditEvent.objects.filter(actor=user, action=AuditAction.SIGNATURE_FAILED, at__gt=since).count()
+
+
+def administrator_emails() -> list[str]:
+    return list(
+        User.objects.filter(groups__name=Role.ADMINISTRATOR, is_active=True)
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
