@@ -8,8 +8,9 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from screening.models import ScreeningTrial
+from screening.selectors import visible_trials
 from wardflow import protocol
-from wardflow.api.fields import AwareDateTimeField
+from wardflow.api.fields import AwareDateTimeField, VisibleRelatedField
 from wardflow.api.filters import ward_filter
 from wardflow.api.views import WardflowAPIView
 from wardflow.patients.selectors import visible_patients
@@ -171,7 +172,7 @@ class ImplantSerializer(serializers.Serializer):
     alarm_ml = serializers.DecimalField(required=False, **VOLUME)
     concentration_mcg_per_ml = serializers.DecimalField(**STRENGTH)
     initial_volume_ml = serializers.DecimalField(**VOLUME)
-    screening_trial = serializers.PrimaryKeyRelatedField(queryset=ScreeningTrial.objects.all())
+    screening_trial = VisibleRelatedField(ScreeningTrial, visible=visible_trials)
     dilution_note = serializers.CharField(required=False, allow_blank=True, default="")
     dead_space_ml = serializers.DecimalField(required=False, allow_null=True, help_text="T15", **VOLUME)
     elective_replacement_at = serializers.DateField(required=False, allow_null=True, help_text="T13: battery end")

@@ -44,3 +44,16 @@ class SlugRelatedField(serializers.SlugRelatedField):
         if isinstance(data, str) and "\x00" in data:
             self.fail("null_characters")
         return super().to_internal_value(data)
+
+
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related record named by id among those the caller may see: an id of another ward answers exactly like one
+    that does not exist, so an error never reveals that a record is there."""
+
+    def __init__(self, model, *, visible, **kwargs):
+        self.visible = visible
+        super().__init__(queryset=model.objects.all(), **kwargs)  # the model names the id's type in the schema
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.visible(request.user) if request is not None else self.queryset.none()

@@ -47,7 +47,8 @@ class WardflowAPIView(GenericAPIView):
 
     def validated(self, serializer_class=None) -> dict:
         """The request body translated by the view's input serializer (400 with the field errors otherwise)."""
-        serializer = (serializer_class or self.get_serializer_class())(data=self.request.data)
+        serializer_class = serializer_class or self.get_serializer_class()
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
