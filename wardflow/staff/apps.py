@@ -1,12 +1,11 @@
 from django.apps import AppConfig
+from django.apps import apps as installed_apps
 from django.db.models.signals import post_migrate
+
+from .roles import grant_roles
 
 
 def _ensure_roles(sender, apps=None, **kwargs):
-    from django.apps import apps as installed_apps
-
-    from .roles import grant_roles
-
     grant_roles(apps or installed_apps)  # a flush sends no `apps`
 
 
