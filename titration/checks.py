@@ -74,12 +74,15 @@ def refill_overdue(check: DueCheck, now: datetime) -> None:
         at=now,
     )
     alerts.schedule_check(
-        CheckKind.REFILL_OVERDUE, due_at=check.due_at + timedelta(days=1), patient=pump.patient, subject=pump
+        CheckKind.REFILL_OVERDUE,
+        due_at=check.due_at + timedelta(hours=current_policy().refill_overdue_repeat_hours),
+        patient=pump.patient,
+        subject=pump,
     )
 
 
 def titration_step_due(check: DueCheck, now: datetime) -> None:
-    """T3: the next titration step may be programmed (24 h after the last one became active)."""
+    """T3: the next titration step may be programmed (`titration_spacing_hours` after the last one became active)."""
     pump = Pump.objects.select_related("patient", "active_change").get(pk=check.subject_id)
     if pump.phase != Phase.TITRATION or pump.active_change_id != check.payload["after_change"]:
         return  # titration ended, or another change became active since this check was scheduled
@@ -88,8 +91,8 @@ def titration_step_due(check: DueCheck, now: datetime) -> None:
         severity=Severity.INFO,
         patient=pump.patient,
         rule="T3",
-        message=f"T3: 24 h since {pump.active_change.new_daily_dose_mcg} mcg/day became active; "
-        "the next titration step may be programmed.",
+        message=f"T3: {current_policy().titration_spacing_hours} h since {pump.active_change.new_daily_dose_mcg} "
+        "mcg/day became active; the next titration step may be programmed.",
         target_role=Role.NEUROLOGIST,
         subject=check,
         source_check=check,

@@ -319,8 +319,13 @@ def refill_adjustment_refusal(pump: Pump, refill: Refill | None, now: datetime) 
 
 def adjustable_refills(pump: Pump, now: datetime) -> list[Refill]:
     """T5: the refills of this pump that a refill adjustment may still name now (the refill form's choices)."""
-    recent = pump.refills.filter(refilled_at__lte=now).order_by("-refilled_at")[:3]
-    return [refill for refill in recent if refill_adjustment_refusal(pump, refill, now) is None]
+    policy, adjustable = current_policy(), []
+    for refill in pump.refills.filter(refilled_at__lte=now).order_by("-refilled_at"):
+        if not protocol.refill_adjustment_open(refill.refilled_at, now, policy):
+            break  # newest first: every earlier refill lies outside the T5 window as well
+        if refill_adjustment_refusal(pump, refill, now) is None:
+            adjustable.append(refill)
+    return adjustable
 
 
 def offered_kinds(actor, pump: Pump) -> list[protocol.DoseChangeKind]:

@@ -44,6 +44,7 @@ class Policy:
     refill_buffer_days: int = 3  # R2: refill falls due this many days before the alarm
     refill_reminder_days: tuple[int, ...] = (14, 7, 3, 1)  # R3: reminders before the due date
     refill_warning_days: int = 3  # R3: reminders this close to the due date are warnings, earlier ones info
+    refill_overdue_repeat_hours: int = 24  # R3: an overdue refill is raised again this often until charted
     high_risk_first_reminder_days: int = 21  # R4: earlier first reminder for high withdrawal risk (P4)
     residual_discrepancy_ml: Decimal = Decimal("2")  # R5: expected vs found residual beyond this: advisory
     titration_spacing_hours: int = 24  # T3
@@ -486,8 +487,10 @@ class Band:
     rule: str
 
 
+# T6: intolerable adverse effects lower the daily dose by 10-20 %.
+ADVERSE_EFFECT_REDUCTION_BAND = Band(Decimal("-20"), Decimal("-10"), "T6")
 # T11: a taper step lowers the active dose by at most the T6 band's largest reduction, and by as little as it likes.
-TAPER_BAND = Band(Decimal("-20"), Decimal("0"), "T11")
+TAPER_BAND = Band(ADVERSE_EFFECT_REDUCTION_BAND.min_percent, Decimal("0"), "T11")
 
 
 def allowed_band(kind: DoseChangeKind, origin: SpasticityOrigin, band: AgeBand) -> Band | None:
@@ -502,7 +505,7 @@ def allowed_band(kind: DoseChangeKind, origin: SpasticityOrigin, band: AgeBand) 
             return Band(Decimal("10"), Decimal("40"), "T5")
         return Band(Decimal("5"), Decimal("20"), "T5")
     if kind == DoseChangeKind.ADVERSE_EFFECT_REDUCTION:
-        return Band(Decimal("-20"), Decimal("-10"), "T6")
+        return ADVERSE_EFFECT_REDUCTION_BAND
     if kind == DoseChangeKind.DISCONTINUATION:
         return TAPER_BAND
     return None

@@ -1,7 +1,7 @@
 """The pump's due checks: refill reminders replaced on every reschedule, overdue refills escalating (R3, R4), and
 the next titration step (T3)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -64,9 +64,39 @@ def test_titration_step_due_reminder_24_h_after_an_activated_step(clock, team, r
     dispatch_due_checks(now=at(hours=23))
     assert not Alert.objects.filter(kind="titration_step_due").exists()
     dispatch_due_checks(now=at(hours=24))
-    assert Alert.objects.get(kind="titration_step_due").target_role == "neurologist"
+    alert = Alert.objects.get(kind="titration_step_due")
+    assert (alert.rule, alert.target_role) == ("T3", "neurologist")
+    assert alert.message.startswith("T3: 24 h since 100.00 mcg/day became active")
+
+
+def test_the_titration_step_falls_due_after_the_hospitals_spacing_t3(settings, clock, team, running_pump):
+    settings.WARDFLOW_POLICY = {"titration_spacing_hours": 48}
+    nurse_client, neuro = team
+    change = propose(nurse_client, running_pump, "120").json()
+    assert datetime.fromisoformat(change["earliest_at"]) == at(hours=48)
+    approve(neuro, change["id"])
+    clock.move_to(at(hours=30))
+    early = programmed(nurse_client, change["id"], at(hours=30), "120")
+    assert early.status_code == 409
+    assert "(48 h after the previous change became active)" in early.json()["detail"]
+    clock.move_to(at(hours=48))
+    assert programmed(nurse_client, change["id"], at(hours=48), "120").status_code == 200
+    dispatch_due_checks(now=at(hours=48 + 47))
+    assert not Alert.objects.filter(kind="titration_step_due", message__contains="120.00").exists()
+    dispatch_due_checks(now=at(hours=48 + 48))
+    alert = Alert.objects.get(kind="titration_step_due", message__contains="120.00")
+    assert alert.message.startswith("T3: 48 h since 120.00 mcg/day became active")
 
 
 def test_every_titration_check_has_a_handler_and_a_board_label():
     assert set(CHECK_HANDLERS) == set(CheckKind)
     assert [kind.label for kind in CheckKind] == ["Refill reminder", "Refill due", "Titration step"]
+
+
+def test_an_overdue_refill_is_raised_again_at_the_policy_interval_r3(clock, settings, running_pump):
+    settings.WARDFLOW_POLICY = {"refill_overdue_repeat_hours": 12}
+    due = Pump.objects.get(pk=running_pump).refill_due_at
+    dispatch_due_checks(now=due)
+    assert DueCheck.objects.get(kind=CheckKind.REFILL_OVERDUE, state="pending").due_at == due + timedelta(hours=12)
+    dispatch_due_checks(now=due + timedelta(hours=12))
+    assert Alert.objects.filter(kind="refill_overdue").count() == 2  # still uncharted: raised again

@@ -11,8 +11,8 @@ import pytest
 from alerts.models import Alert
 from screening import services as screening
 from tests.titration.support import PASSWORD, T0, approve, at, programmed, propose, refill
-from titration import services
-from titration.models import DoseChange, Pump
+from titration import selectors, services
+from titration.models import DoseChange, Pump, Refill
 from wardflow.audit.models import AuditEvent
 from wardflow.errors import InvalidInput, OutsideAllowedBand, WorkflowConflict
 from wardflow.staff.models import Role
@@ -328,3 +328,14 @@ def test_a_programming_time_long_before_registration_is_refused(clock, signed_in
     assert list(refused.value.errors) == ["programmed_at"]
     assert DoseChange.objects.get(pk=signed_initial.pk).state == "approved"
     assert not AuditEvent.objects.filter(action="dose_change.programmed").exists()
+
+
+def test_the_proposal_form_offers_every_refill_of_the_t5_window_and_none_older(clock, running_pump, nurse):
+    """T5: the refills a refill adjustment may name are those charted within the policy window, however many."""
+    pump = Pump.objects.get(pk=running_pump)
+    fills = [Refill.objects.create(pump=pump, refilled_at=at(hours=h), volume_removed_ml=Decimal("2"),
+                                   volume_added_ml=Decimal("20"), concentration_mcg_per_ml=Decimal("500"), lot="L",
+                                   expected_residual_ml=Decimal("2"), refilled_by=nurse)
+             for h in (-30, -20, -15, -10, -5)]  # fmt: skip
+    window = selectors.adjustable_refills(pump, at())
+    assert window == [fills[-1], fills[-2], fills[-3], fills[-4]]  # newest first; the 30 h old one is out

@@ -36,9 +36,7 @@ from ..selectors import (
     taper_step,
     unanswered_increases,
 )
-from .pumps import locked_change, locked_pump
-
-PENDING = (DoseChange.State.PROPOSED, DoseChange.State.APPROVED)
+from .pumps import PENDING, locked_change, locked_pump, reject_change, reject_pending_changes
 
 
 def _check_direction(kind: DoseChangeKind, active: Decimal, new: Decimal) -> None:
@@ -57,22 +55,9 @@ def _check_direction(kind: DoseChangeKind, active: Decimal, new: Decimal) -> Non
         raise InvalidInput({"new_daily_dose_mcg": ["T14: a restart sets a daily dose above 0 mcg/day."]}, rule="T14")
 
 
-def _reject(change: DoseChange, pump: Pump, actor, reason: str, *, rule: str, at: datetime) -> None:
-    before = change.state
-    change.reject()
-    change.rejected_by, change.rejected_at, change.rejection_reason = actor, at, reason
-    change.save()
-    record_event(actor=actor, action=AuditAction.DOSE_CHANGE_REJECTED, patient=pump.patient, subject=change,
-                 before={"state": before}, after={"state": change.state}, rules=[rule], reason=reason)  # fmt: skip
-
-
 def _supersede_pending_increases(pump: Pump, actor, now: datetime) -> list[int]:
     """T6: a reduction for adverse effects rejects any increase still waiting to be programmed."""
-    superseded = []
-    for pending in pump.dose_changes.select_for_update().filter(state__in=PENDING):
-        _reject(pending, pump, actor, "T6: superseded by an adverse-effect reduction.", rule="T6", at=now)
-        superseded.append(pending.pk)
-    return superseded
+    return reject_pending_changes(pump, actor, "T6: superseded by an adverse-effect reduction.", rule="T6", at=now)
 
 
 def _raise_sudden_increase_advisory(pump: Pump, subject, now: datetime) -> None:
@@ -384,7 +369,7 @@ def reject_dose_change(*, actor, change: DoseChange, reason: str) -> DoseChange:
         raise InvalidInput({"reason": ["Give the reason for rejecting the dose change."]})
     pump, change = locked_change(change)
     try:
-        _reject(change, pump, actor, reason, rule="T9", at=timezone.now())
+        reject_change(change, pump, actor, reason, rule="T9", at=timezone.now())
     except TransitionNotAllowed as exc:
         raise WorkflowConflict(
             f"T9: this dose change is {change.state} and can no longer be rejected.", rule="T9"

@@ -76,7 +76,11 @@ def _activate(*, actor, change, programmed_at, daily_dose_mcg, concentration_mcg
     # charted to the minute like the signature.
     spaced = protocol.spaced_by_t3(change.kind)
     if programmed_at < (change.earliest_at if spaced else _minute(change.earliest_at)):
-        why = "24 h after the previous change became active" if spaced else "its proposal or the implant"
+        why = (
+            f"{current_policy().titration_spacing_hours} h after the previous change became active"
+            if spaced
+            else "its proposal or the implant"
+        )
         raise WorkflowConflict(
             f"T3: this change may be programmed from {ward_local(change.earliest_at):%Y-%m-%d %H:%M:%S} ({why}).",
             rule="T3",

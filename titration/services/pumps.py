@@ -48,6 +48,26 @@ def locked_change(change: DoseChange) -> tuple[Pump, DoseChange]:
     return pump, DoseChange.objects.select_for_update().get(pk=change.pk)
 
 
+def reject_change(change: DoseChange, pump: Pump, actor, reason: str, *, rule: str, at: datetime) -> None:
+    """A change refused before it was programmed (T9), or set aside by a reduction (T6) or a pump taken out (T13);
+    audited (D1)."""
+    before = change.state
+    change.reject()
+    change.rejected_by, change.rejected_at, change.rejection_reason = actor, at, reason
+    change.save()
+    record_event(actor=actor, action=AuditAction.DOSE_CHANGE_REJECTED, patient=pump.patient, subject=change,
+                 before={"state": before}, after={"state": change.state}, rules=[rule], reason=reason)  # fmt: skip
+
+
+def reject_pending_changes(pump: Pump, actor, reason: str, *, rule: str, at: datetime) -> list[int]:
+    """Rejects every change of the (locked) pump still waiting for signature or programming; returns their ids."""
+    rejected = []
+    for change in pump.dose_changes.select_for_update().filter(state__in=PENDING).order_by("id"):
+        reject_change(change, pump, actor, reason, rule=rule, at=at)
+        rejected.append(change.pk)
+    return rejected
+
+
 def fill_problem(volume_ml: Decimal, alarm_ml: Decimal, reservoir_ml: Decimal) -> str | None:
     """R1: a fill lies above the alarm volume; R5: the volume after the fill cannot exceed the reservoir."""
     if volume_ml > reservoir_ml:
@@ -61,11 +81,14 @@ def _new_pump_errors(
     *,
     implanted_at: datetime,
     reservoir_ml: Decimal,
-    alarm_ml: Decimal,
+    alarm_ml: Decimal | None,
     initial_volume_ml: Decimal,
     elective_replacement_at: date | None,
-) -> dict[str, list[str]]:
-    """R1 for the reservoir and its first fill; T13 for the expected end of battery life."""
+) -> tuple[Decimal, dict[str, list[str]]]:
+    """R1 for the reservoir and its first fill (without an alarm volume, the hospital's usual one); T13 for the
+    expected end of battery life. Returns the alarm volume and the errors."""
+    if alarm_ml is None:
+        alarm_ml = implant_defaults()["alarm_ml"]
     errors = {}
     if alarm_ml >= reservoir_ml:
         errors["alarm_ml"] = ["R1: the alarm volume must be below the reservoir volume."]
@@ -73,7 +96,7 @@ def _new_pump_errors(
         errors["initial_volume_ml"] = [problem]
     if elective_replacement_at is not None and elective_replacement_at <= ward_today(implanted_at):
         errors["elective_replacement_at"] = ["T13: the elective replacement date comes after the implant."]
-    return errors
+    return alarm_ml, errors
 
 
 @transaction.atomic
@@ -111,9 +134,7 @@ def implant_pump(
         raise refusal
     patient = trial.patient
     ensure_clinical_time("implanted_at", implanted_at, patient)
-    if alarm_ml is None:
-        alarm_ml = implant_defaults()["alarm_ml"]
-    errors = _new_pump_errors(
+    alarm_ml, errors = _new_pump_errors(
         implanted_at=implanted_at,
         reservoir_ml=reservoir_ml,
         alarm_ml=alarm_ml,
@@ -198,17 +219,7 @@ def _take_out(pump: Pump, *, actor, removed_at: datetime, reason: str) -> list[i
     are resolved (a check being raised meanwhile is waited for, then its alert resolved), and its alarm and refill
     dates cleared. Returns the rejected changes."""
     now = timezone.now()
-    rejected = []
-    for change in pump.dose_changes.select_for_update().filter(state__in=PENDING).order_by("id"):
-        before = change.state
-        change.reject()
-        change.rejected_by, change.rejected_at = actor, now
-        change.rejection_reason = f"T13: pump {pump} taken out: {reason}"
-        change.save()
-        record_event(actor=actor, action=AuditAction.DOSE_CHANGE_REJECTED, patient=pump.patient, subject=change,
-                     before={"state": before}, after={"state": change.state}, rules=["T13"],
-                     reason=change.rejection_reason)  # fmt: skip
-        rejected.append(change.pk)
+    rejected = reject_pending_changes(pump, actor, f"T13: pump {pump} taken out: {reason}", rule="T13", at=now)
     alerts.cancel_checks(subject=pump, kinds=list(CheckKind))
     # T13: one pump in place per patient, so the patient's schedule alerts are this pump's.
     alerts.resolve_alerts(patient=pump.patient, kinds=SCHEDULE_ALERT_KINDS, actor=actor, at=now)
@@ -283,9 +294,7 @@ def replace_pump(
     if refusal := replace_refusal(actor, old):
         raise refusal
     ensure_clinical_time("replaced_at", replaced_at, old.patient)
-    if alarm_ml is None:
-        alarm_ml = implant_defaults()["alarm_ml"]
-    errors = _new_pump_errors(
+    alarm_ml, errors = _new_pump_errors(
         implanted_at=replaced_at,
         reservoir_ml=reservoir_ml,
         alarm_ml=alarm_ml,

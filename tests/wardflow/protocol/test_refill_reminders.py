@@ -18,7 +18,7 @@ level_sets = st.sets(st.integers(min_value=1, max_value=30), min_size=1, max_siz
 )
 
 
-def reminders(days_left: float, levels=LEVELS, earlier_levels=()):
+def reminders(days_left: int, levels=LEVELS, earlier_levels=()):
     return protocol.refill_reminders(T0 + timedelta(days=days_left), T0, levels, earlier_levels)
 
 
