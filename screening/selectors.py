@@ -146,7 +146,7 @@ def closed_trial_refusal(trial: ScreeningTrial) -> WorkflowConflict:
     return WorkflowConflict(f"The trial is closed ({trial.state}).", rule="S9")
 
 
-def pump_in_place(patient) -> bool:
+def has_pump_in_place(patient) -> bool:
     """T13: the patient has a pump that has not been explanted (a reverse relation: titration is built on
     screening)."""
     return patient.pumps.filter(explanted_at__isnull=True).exists()
@@ -182,7 +182,7 @@ def open_trial_refusal(actor, patient) -> DomainError | None:
     reason (P2, S11: `open_trial_overrides`) depend on what is entered, and are checked by the act itself."""
     if refusal := role_refusal(actor, Role.NEUROLOGIST, rule="S1", doing="open a screening trial"):
         return refusal
-    if pump_in_place(patient):
+    if has_pump_in_place(patient):
         return WorkflowConflict(
             "T13: this patient has a pump in place; a screening trial may be opened only once it is explanted.",
             rule="T13",

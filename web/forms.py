@@ -11,10 +11,11 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 from wardflow import protocol
-from wardflow.clinical_time import ward_timezone
+from wardflow.clinical_time import ward_local, ward_timezone
 from wardflow.patients.models import Patient
 
-ASHWORTH_CHOICES = [("0", "0"), ("1", "1"), ("1.5", "1+"), ("2", "2"), ("3", "3"), ("4", "4")]
+# S5: the Modified Ashworth steps as the protocol stores them; 1+ is stored as 1.5.
+ASHWORTH_CHOICES = [(str(step), "1+" if step == Decimal("1.5") else str(step)) for step in protocol.ASHWORTH_STEPS]
 PENN_CHOICES = [(str(n), str(n)) for n in range(5)]
 
 
@@ -89,7 +90,7 @@ class WardDateTimeInput(LocalDateTimeInput):
 
     def render(self, name, value, attrs=None, renderer=None):
         if isinstance(value, datetime):  # an instant (the initial "now"): its ward time, and itself picked if asked
-            typed, picked = timezone.localtime(value, ward_timezone()).replace(tzinfo=None), _choice_value(value)
+            typed, picked = ward_local(value).replace(tzinfo=None), _choice_value(value)
         else:
             typed, picked = value if isinstance(value, list | tuple) else (value, None)
         html = super().render(name, typed, attrs, renderer)
@@ -303,7 +304,7 @@ class ProposeForm(forms.Form):
         self.refills = {refill.pk: refill for refill in refills}
         self.fields["kind"].choices = [(k.value, k.value.replace("_", " ")) for k in kinds]
         self.fields["refill"].choices = [("", "—")] + [
-            (r.pk, f"{r.refilled_at:%d %b %H:%M} UTC, {r.volume_added_ml} mL") for r in refills
+            (r.pk, f"{ward_local(r.refilled_at):%d %b %H:%M}, {r.volume_added_ml} mL") for r in refills
         ]
         if not refills:
             del self.fields["refill"]

@@ -330,7 +330,7 @@ def acknowledge(request, pk):
         alert = alert_services.acknowledge_alert(actor=request.user, alert=alert)
         problem = None
     except DomainError as exc:
-        problem = f"{exc.detail} (rule {exc.rule})"
+        problem = describe(exc)
     acknowledgeable = selectors.acknowledgeable(request.user, [alert])
     return render(
         request, "web/_alert_row.html", {"alert": alert, "problem": problem, "acknowledgeable": acknowledgeable}

@@ -1,7 +1,7 @@
 """Giving a test dose (S1-S4, S11, P1): the next rung of the ladder, prepared and injected as the protocol says,
 24 h after the patient's previous test dose in any trial."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -47,7 +47,8 @@ def give_test_dose(
     earliest = earliest_test_dose_at(trial)
     if earliest is not None and administered_at < earliest:
         raise WorkflowConflict(
-            f"S3: a test dose is given no earlier than 24 h after the patient's previous test dose, in any trial; "
+            f"S3: a test dose is given no earlier than {protocol.TEST_DOSE_SPACING / timedelta(hours=1):g} h after the "
+            "patient's previous test dose, in any trial; "
             f"test dose {number} may be given from {shown(earliest)}.",
             rule="S3",
             next_dose_due_at=earliest,
@@ -57,7 +58,10 @@ def give_test_dose(
         errors["dose_mcg"] = [f"S1: test dose {number} is {expected} mcg, not {dose_mcg} mcg."]
     elif volume_ml != protocol.ladder_volume_ml(expected):
         right = protocol.ladder_volume_ml(expected)
-        errors["volume_ml"] = [f"S1: {expected} mcg of the 50 mcg/mL solution is {right} mL, not {volume_ml} mL."]
+        strength = protocol.TEST_DOSE_CONCENTRATION_MCG_PER_ML
+        errors["volume_ml"] = [
+            f"S1: {expected} mcg of the {strength} mcg/mL solution is {right} mL, not {volume_ml} mL."
+        ]
     if injection_seconds < protocol.MIN_INJECTION_SECONDS:
         minimum = protocol.MIN_INJECTION_SECONDS
         errors["injection_seconds"] = [

@@ -18,7 +18,7 @@ from wardflow.staff.models import Role
 
 from ..kinds import AlertKind, AuditAction, CheckKind
 from ..models import OPEN_STATES, Observation, ScreeningTrial
-from ..selectors import CURRENT_STATES, closed_trial_refusal, intrathecal_infusion_started, pump_in_place
+from ..selectors import CURRENT_STATES, closed_trial_refusal, has_pump_in_place, intrathecal_infusion_started
 from .trials import lock_current_trial, lock_trial
 
 SIGNS_ALERT_KINDS = {
@@ -86,7 +86,9 @@ def raise_sign_alerts(observation: Observation) -> list[str]:
     withdrawal only once the intrathecal infusion has started. Returns the rules applied."""
     patient = observation.patient
     found = [
-        protocol.overdose_signs_alert(observation.signs, observation.sedation, pump_in_place=pump_in_place(patient)),
+        protocol.overdose_signs_alert(
+            observation.signs, observation.sedation, pump_in_place=has_pump_in_place(patient)
+        ),
         protocol.withdrawal_signs_alert(
             observation.signs, infusion_started=intrathecal_infusion_started(patient, observation.observed_at)
         ),

@@ -21,7 +21,8 @@ def test_pediatric_25_mcg_start_with_a_reason_s2(clock, ward_team, child):
     assert opened.json()["next_dose_mcg"] == "25.0"
     assert AuditEvent.objects.get(action="screening.opened").rules == ["S1", "S2"]
     wrong_volume = give(nurse, opened.json()["id"], hours(0), "25", "1")
-    assert wrong_volume.status_code == 400 and "volume_ml" in wrong_volume.json()
+    assert wrong_volume.status_code == 400
+    assert "of the 50 mcg/mL solution is 0.5 mL" in wrong_volume.json()["volume_ml"][0]  # the right volume (S1)
     assert give(nurse, opened.json()["id"], hours(0), "25", "0.5").status_code == 201
 
 

@@ -6,17 +6,17 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from django.db import transaction
-from django.test import Client
+from django.utils import timezone
 
 from alerts.models import DueCheck
 from screening import services as screening
 from screening.kinds import CheckKind
 from screening.models import Observation, TestDose
+from tests.web.support import logged_in
 from wardflow.audit.models import AuditEvent
 from wardflow.audit.services import record_event
 from wardflow.patients.models import Patient
 
-PASSWORD = "correct horse battery staple"
 YEAR_ONE = datetime(1, 1, 1, tzinfo=UTC)
 VITALS = {"ashworth_mean": "3", "penn_spasm_frequency": "2", "heart_rate": "72", "systolic_bp": "120",
           "diastolic_bp": "80", "respiratory_rate": "14", "spo2": "97", "temperature_c": "36.5",
@@ -28,12 +28,6 @@ AUTUMN_DAY = datetime(2026, 10, 25, 3, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
 
 
-def logged_in(user) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
 def observe(client, patient, observed_at: str, **choice):
     return client.post(f"/patients/{patient.pk}/observe/", {**VITALS, "observed_at": observed_at, **choice})
 
@@ -43,8 +37,12 @@ def observe(client, patient, observed_at: str, **choice):
 
 @time_machine.travel(datetime(2026, 6, 14, 23, 30, tzinfo=UTC), tick=False)  # 00:30 BST on 15 June
 def test_the_patient_page_shows_the_age_on_the_wards_date(nurse, make_patient, ward):
+    """The 18th birthday is today on the ward and tomorrow in UTC. The page is rendered while UTC is the active time
+    zone (as under the API's override), so an age taken from the active zone's date rather than the ward's shows 17."""
     patient = make_patient(ward, "B-18", date_of_birth=date(2008, 6, 15))
-    page = logged_in(nurse).get(f"/patients/{patient.pk}/")
+    client = logged_in(nurse)
+    with timezone.override(UTC):
+        page = client.get(f"/patients/{patient.pk}/")
     assert b" 18 y " in page.content
     assert b" 17 y " not in page.content
 

@@ -10,19 +10,13 @@ from django.test import Client
 
 from screening import services as screening
 from screening.models import Observation, TestDose
+from tests.web.support import PASSWORD, logged_in
 from wardflow.audit.models import AuditEvent
 from wardflow.patients.models import Patient
 from wardflow.staff.models import Role
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-PASSWORD = "correct horse battery staple"
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture
@@ -62,7 +56,13 @@ def test_idle_session_is_logged_out_after_15_minutes(clock, nurse):
     response = client.get("/ward/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?idle=1")
+    assert b"logged out after 15 minutes without activity" in client.get(response["Location"]).content
     assert client.get("/ward/").status_code == 302  # the session is gone, not just redirected once
+
+
+def test_the_idle_notice_states_the_configured_limit(settings):
+    settings.IDLE_LOGOUT_SECONDS = 600
+    assert b"logged out after 10 minutes without activity" in Client().get("/accounts/login/?idle=1").content
 
 
 def test_automatic_board_refreshes_do_not_keep_a_tablet_logged_in(clock, nurse):

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.test import Client
 from django.utils import timezone
 
 from screening.models import ScreeningTrial, TestDose
 from tests.titration.support import PASSWORD, candidate_trial, implant_fields
+from tests.web.support import logged_in
 from titration import services as titration
 from titration.models import Pump
 from wardflow import protocol
@@ -19,12 +19,6 @@ from wardflow.protocol import TrialState
 
 T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture

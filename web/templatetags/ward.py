@@ -2,9 +2,8 @@ from datetime import UTC, datetime
 
 from django import template
 from django.template.defaultfilters import date as date_filter
-from django.utils import timezone
 
-from wardflow.clinical_time import ward_timezone
+from wardflow.clinical_time import ward_local
 
 register = template.Library()
 
@@ -22,6 +21,6 @@ def ward_time(value: datetime | str | None, fmt: str | None = None) -> str:
     if value in (None, ""):
         return ""
     try:
-        return date_filter(timezone.localtime(value, ward_timezone()), fmt)
+        return date_filter(ward_local(value), fmt)
     except OverflowError:
         return f"{date_filter(value.astimezone(UTC), fmt)} UTC"
