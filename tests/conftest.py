@@ -1,5 +1,6 @@
 import itertools
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
@@ -8,8 +9,11 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from screening.models import ScreeningTrial
+from titration.models import Pump
 from wardflow.audit.models import AuditEvent
 from wardflow.patients.models import Patient
+from wardflow.protocol import TrialState
 from wardflow.staff.models import Role, SigningSession, User, Ward
 
 _usernames = itertools.count(1)
@@ -117,3 +121,23 @@ def make_patient(db):
         return Patient.objects.create(ward=ward, mrn=mrn, **{**defaults, **fields})
 
     return make
+
+
+@pytest.fixture
+def implant_directly(db):
+    """Give a patient a pump after a candidate screening trial, written directly (neither screening nor titration is
+    under test where this is used): implanted at `implanted_at`, a 20 mL reservoir of 500 mcg/mL, full, alarm at
+    2 mL, screened 3 to 2 days before."""
+
+    def implant(patient: Patient, neurologist: User, implanted_at, serial: str = "PUMP-1") -> Pump:
+        trial = ScreeningTrial.objects.create(patient=patient, state=TrialState.CANDIDATE,
+                                              first_dose_mcg=Decimal("50"), opened_by=neurologist,
+                                              opened_at=implanted_at - timedelta(days=3),
+                                              closed_at=implanted_at - timedelta(days=2))  # fmt: skip
+        return Pump.objects.create(patient=patient, screening_trial=trial, implanted_at=implanted_at,
+                                   model="SynchroMed II", serial=serial, reservoir_ml=Decimal("20"),
+                                   alarm_ml=Decimal("2"), concentration_mcg_per_ml=Decimal("500"),
+                                   filled_at=implanted_at, volume_after_fill_ml=Decimal("20"),
+                                   implanted_by=neurologist)  # fmt: skip
+
+    return implant

@@ -53,7 +53,7 @@ def clinical_time_problem(value: datetime, patient, now: datetime | None = None)
     earliest = patient.created_at - timedelta(days=days)
     if value < earliest:
         return (
-            f"{value:%Y-%m-%d %H:%M} UTC is more than {days} days before the patient was registered "
+            f"{shown(value)} is more than {days} days before the patient was registered "
             f"({shown(patient.created_at)}); check the date."
         )
     return None

@@ -34,16 +34,10 @@ def toddler(make_patient, ward):
 
 
 @pytest.fixture
-def implanted_adult(adult, neurologist):
-    """An adult whose earlier screening led to an implant (written directly: titration is not under test here)."""
-    implanted_at = T0 - timedelta(days=30)
-    trial = ScreeningTrial.objects.create(patient=adult, state=TrialState.CANDIDATE, first_dose_mcg=Decimal("50"),
-                                          opened_by=neurologist, opened_at=implanted_at - timedelta(days=3),
-                                          closed_at=implanted_at - timedelta(days=2))  # fmt: skip
-    Pump.objects.create(patient=adult, screening_trial=trial, implanted_at=implanted_at, model="SynchroMed II",
-                        serial="PUMP-1", reservoir_ml=Decimal("20"), alarm_ml=Decimal("2"),
-                        concentration_mcg_per_ml=Decimal("500"), filled_at=implanted_at,
-                        volume_after_fill_ml=Decimal("20"), implanted_by=neurologist)  # fmt: skip
+def implanted_adult(adult, neurologist, implant_directly):
+    """An adult whose earlier screening led to an implant 30 days ago (written directly: titration is not under test
+    here)."""
+    implant_directly(adult, neurologist, implanted_at=T0 - timedelta(days=30))
     return adult
 
 

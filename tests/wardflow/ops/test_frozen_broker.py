@@ -6,16 +6,13 @@ import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 import time_machine
 
 from alerts.models import Alert, AlertEmail
 from config.celery import app
-from screening.models import Observation, ScreeningTrial
-from titration.models import Pump
-from wardflow.protocol import TrialState
+from screening.models import Observation
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
@@ -51,16 +48,9 @@ def frozen_broker():
 
 
 @pytest.fixture
-def implanted_patient(make_patient, ward, neurologist):
+def implanted_patient(make_patient, implant_directly, ward, neurologist):
     patient = make_patient(ward, "MRN-PUMP")
-    implanted_at = T0 - timedelta(days=30)
-    trial = ScreeningTrial.objects.create(patient=patient, state=TrialState.CANDIDATE, first_dose_mcg=Decimal("50"),
-                                          opened_by=neurologist, opened_at=implanted_at - timedelta(days=3),
-                                          closed_at=implanted_at - timedelta(days=2))  # fmt: skip
-    Pump.objects.create(patient=patient, screening_trial=trial, implanted_at=implanted_at, model="SynchroMed II",
-                        serial="PUMP-1", reservoir_ml=Decimal("20"), alarm_ml=Decimal("2"),
-                        concentration_mcg_per_ml=Decimal("500"), filled_at=implanted_at,
-                        volume_after_fill_ml=Decimal("20"), implanted_by=neurologist)  # fmt: skip
+    implant_directly(patient, neurologist, implanted_at=T0 - timedelta(days=30))
     return patient
 
 

@@ -1,11 +1,13 @@
 """Dates, times and input (2026.2): ages on the ward's local date, and only plausible dates of birth."""
 
+import zoneinfo
 from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
 
 from wardflow.audit.models import AuditEvent
+from wardflow.clinical_time import clinical_time_problem
 from wardflow.patients.models import Patient
 
 # 00:30 BST on 15 June 2026 on the ward; still 14 June in UTC, the time zone the API answers in.
@@ -33,3 +35,11 @@ def test_a_date_of_birth_before_1900_is_refused_and_writes_nothing(api_as, nurse
     assert "1900" in response.json()["date_of_birth"][0]
     assert not Patient.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+@time_machine.travel(datetime(2026, 7, 1, 12, 0, tzinfo=UTC), tick=False)
+def test_a_clinical_time_long_before_registration_is_named_in_the_wards_local_time(make_patient, ward):
+    patient = make_patient(ward, "REG-1")
+    typed = datetime(2026, 5, 1, 9, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Tokyo"))  # 00:00 UTC, 01:00 BST
+    problem = clinical_time_problem(typed, patient)
+    assert problem.startswith("2026-05-01 01:00 is more than 30 days before the patient was registered")
