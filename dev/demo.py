@@ -1,5 +1,6 @@
-"""The demo ward for `make run`: on first run a ward, one account per role and three patients at different stages,
-made through the same services the ward uses (so the audit trail is real); the credentials are printed every run.
+"""The demo ward for `make run`: on first run a ward, one account per role (two nurses, for the independent
+read-back of T12) and three patients at different stages, made through the same services the ward uses (so the audit
+trail is real); the credentials are printed every run.
 
     python -m dev.seed --credentials-file var/demo-credentials.txt
 """
@@ -22,6 +23,7 @@ from wardflow.staff.services import add_staff, create_ward
 DEMO_WARD = ("DEMO", "Demonstration ward")
 DEMO_USERS = [
     ("nurse", Role.NURSE, "Nora", "Nurse"),
+    ("nurse2", Role.NURSE, "Noor", "Nurse"),  # T12: reads back what the first nurse programs
     ("neurologist", Role.NEUROLOGIST, "Nils", "Neurologist"),
     ("admin", Role.ADMINISTRATOR, "Ada", "Administrator"),
 ]
@@ -47,7 +49,7 @@ def _dose(nurse, trial, at):
                                     injection_seconds=90, resuscitation_ready=True)  # fmt: skip
 
 
-def seed_demo_patients(ward, nurse, neurologist, neurologist_password: str) -> None:
+def seed_demo_patients(ward, nurse, neurologist, neurologist_password: str, second_nurse) -> None:
     now = timezone.now()
 
     def patient(mrn, given, family, born, origin, **flags):
@@ -83,9 +85,11 @@ def seed_demo_patients(ward, nurse, neurologist, neurologist_password: str) -> N
                                   initial_volume_ml=Decimal("40"))  # fmt: skip
     change = pump.dose_changes.get()
     titration.approve_dose_change(actor=neurologist, change=change, password=neurologist_password)
-    titration.confirm_programming(actor=nurse, change=change, programmed_at=timezone.now(),
-                                  daily_dose_mcg=change.new_daily_dose_mcg,
-                                  concentration_mcg_per_ml=Decimal("500"))  # fmt: skip
+    # T12: the nurse programs and records it blind; a second nurse reads the pump back blind.
+    programmed_at = timezone.now()
+    entry = {"daily_dose_mcg": change.new_daily_dose_mcg, "concentration_mcg_per_ml": Decimal("500")}
+    change = titration.confirm_programming(actor=nurse, change=change, programmed_at=programmed_at, **entry)
+    titration.read_back(actor=second_nurse, change=change, read_at=programmed_at, **entry)
 
 
 def seed_demo(credentials_file: Path) -> str:
@@ -102,12 +106,13 @@ def _seed(credentials_file: Path) -> None:
     for username, role, first, last in DEMO_USERS:
         password = secrets.token_urlsafe(12)
         wards = [ward.code] if role != Role.ADMINISTRATOR else []
-        staff[role] = (add_staff(actor=None, username=username, role=role, password=password, ward_codes=wards,
-                                 first_name=first, last_name=last, email=f"{username}@demo.wardflow.invalid"),
-                       password)  # fmt: skip
+        staff[username] = (add_staff(actor=None, username=username, role=role, password=password, ward_codes=wards,
+                                     first_name=first, last_name=last,
+                                     email=f"{username}@demo.wardflow.invalid"),
+                           password)  # fmt: skip
         lines.append(f"  {role.value:<14} username {username:<12} password {password}\n")
-    (nurse, _), (neurologist, neurologist_password) = staff[Role.NURSE], staff[Role.NEUROLOGIST]
-    seed_demo_patients(ward, nurse, neurologist, neurologist_password)
+    (nurse, _), (neurologist, neurologist_password) = staff["nurse"], staff["neurologist"]
+    seed_demo_patients(ward, nurse, neurologist, neurologist_password, second_nurse=staff["nurse2"][0])
     credentials_file.parent.mkdir(parents=True, exist_ok=True)
     credentials_file.write_text("".join(lines))
     credentials_file.chmod(0o600)

@@ -5,6 +5,8 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from wardflow import protocol
+from wardflow.api.entries import ENTERED_IN_ERROR_FIELDS, EnteredInErrorSerializer
+from wardflow.api.entries import EnteredInErrorReasonSerializer as CorrectionSerializer
 from wardflow.api.fields import MAX_INTEGER, AwareDateTimeField
 from wardflow.api.filters import state_filter, ward_filter
 from wardflow.api.views import WardflowAPIView
@@ -30,7 +32,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
                   "assessed_by", "note"]  # fmt: skip
 
 
-class TestDoseSerializer(serializers.ModelSerializer):
+class TestDoseSerializer(EnteredInErrorSerializer, serializers.ModelSerializer):
     observations_due = serializers.SerializerMethodField()
     assessment = serializers.SerializerMethodField()
     given_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -38,7 +40,8 @@ class TestDoseSerializer(serializers.ModelSerializer):
     class Meta:
         model = TestDose
         fields = ["id", "number", "dose_mcg", "volume_ml", "administered_at", "entered_at", "lot", "route",
-                  "injection_seconds", "resuscitation_ready", "given_by", "observations_due", "assessment"]  # fmt: skip
+                  "injection_seconds", "resuscitation_ready", "given_by", "observations_due", "assessment",
+                  *ENTERED_IN_ERROR_FIELDS]  # fmt: skip
 
     @extend_schema_field(serializers.ListField(child=serializers.DateTimeField()))
     def get_observations_due(self, dose) -> list[str]:
@@ -107,20 +110,35 @@ class GiveDoseSerializer(serializers.Serializer):
     route = serializers.ChoiceField(choices=[r.value for r in protocol.Route])
     injection_seconds = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER)
     resuscitation_ready = serializers.BooleanField()
+    # V2: a neurologist's reason to give the dose although the pre-dose check refuses it.
+    override_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ObservationSerializer(serializers.ModelSerializer):
+class News2Serializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    risk = serializers.ChoiceField(choices=[r.value for r in protocol.News2Risk])
+    parameters = serializers.DictField(child=serializers.IntegerField())
+
+
+class ObservationSerializer(EnteredInErrorSerializer, serializers.ModelSerializer):
     observed_at = AwareDateTimeField()
     sedation = serializers.ChoiceField(choices=[s.value for s in protocol.Sedation])
     signs = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    on_oxygen = serializers.BooleanField(required=False, default=False)  # V1
+    news2 = serializers.SerializerMethodField()
     charted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Observation
         fields = ["id", "patient", "trial", "observed_at", "entered_at", "ashworth_mean", "penn_spasm_frequency",
                   "heart_rate", "systolic_bp", "diastolic_bp", "respiratory_rate", "spo2", "temperature_c",
-                  "sedation", "signs", "charted_by"]  # fmt: skip
+                  "sedation", "signs", "on_oxygen", "news2", "charted_by", *ENTERED_IN_ERROR_FIELDS]  # fmt: skip
         read_only_fields = ["id", "patient", "trial", "entered_at", "charted_by"]
+
+    @extend_schema_field(News2Serializer)
+    def get_news2(self, observation) -> dict:
+        """V1: the score, its risk and each parameter's score, as computed when charted."""
+        return selectors.observation_news2(observation).as_dict()
 
 
 class AssessSerializer(serializers.Serializer):
@@ -253,3 +271,33 @@ class PatientObservationView(WardflowAPIView):
         patient = get_object_or_404(visible_patients(request.user), pk=pk)
         observation = services.chart_observation(actor=request.user, patient=patient, **self.validated())
         return Response(ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
+
+
+class ObservationEnteredInErrorView(WardflowAPIView):
+    """D4: the observation stays, flagged; it no longer counts for the assessment window (S6, S7) nor as the latest
+    NEWS2 (V1). Another ward's observation answers 404."""
+
+    allowed_roles = {"POST": CLINICAL_ROLES}
+    serializer_class = CorrectionSerializer
+
+    @extend_schema(request=CorrectionSerializer, responses=ObservationSerializer)
+    def post(self, request, pk):
+        observation = get_object_or_404(selectors.visible_observations(request.user), pk=pk)
+        observation = services.mark_observation_entered_in_error(
+            actor=request.user, observation=observation, **self.validated()
+        )
+        return Response(ObservationSerializer(observation).data)
+
+
+class TestDoseEnteredInErrorView(WardflowAPIView):
+    """D4: the dose stays, flagged; it frees its rung and the 24 h spacing (S1, S3). An assessed dose answers 409
+    until its assessment is corrected. Another ward's dose answers 404."""
+
+    allowed_roles = {"POST": CLINICAL_ROLES}
+    serializer_class = CorrectionSerializer
+
+    @extend_schema(request=CorrectionSerializer, responses=TestDoseSerializer)
+    def post(self, request, pk):
+        dose = get_object_or_404(selectors.visible_test_doses(request.user), pk=pk)
+        dose = services.mark_test_dose_entered_in_error(actor=request.user, test_dose=dose, **self.validated())
+        return Response(TestDoseSerializer(dose).data)

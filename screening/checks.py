@@ -19,7 +19,7 @@ from .selectors import slot_is_charted
 def observation_overdue(check, now):
     """A1: raise "observation overdue" unless an observation for that time has been charted."""
     dose = TestDose.objects.select_related("trial").get(pk=check.subject_id)
-    if dose.trial.state == TrialState.CANCELLED:
+    if dose.trial.state == TrialState.CANCELLED or dose.entered_in_error:  # D4: a dose not given is not observed
         return
     slot_due = datetime.fromisoformat(check.payload["slot_due_at"])
     if slot_is_charted(dose.trial, slot_due):
@@ -44,7 +44,8 @@ def next_dose_due(check, now):
     """S3/S9: tell the ward that the next rung may now be given."""
     trial = ScreeningTrial.objects.get(pk=check.subject_id)
     number = check.payload["number"]
-    if trial.state != TrialState.AWAITING_DOSE or trial.doses.filter(number=number).exists():
+    given = trial.doses.filter(number=number, entered_in_error_at__isnull=True).exists()  # D4: not one in error
+    if trial.state != TrialState.AWAITING_DOSE or given:
         return
     dose = protocol.ladder_dose_mcg(number, trial.first_dose_mcg)
     alerts.raise_alert(

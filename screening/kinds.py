@@ -20,6 +20,7 @@ class AlertKind(StrEnum):
     OVERDOSE_SIGNS = "overdose_signs"  # O1
     WITHDRAWAL_SIGNS = "withdrawal_signs"  # W1: once the intrathecal infusion has started
     BOLUS_ADVERSE_EFFECT = "bolus_adverse_effect"  # W1: the same signs during screening, after a test bolus
+    EARLY_WARNING = "early_warning"  # V1: NEWS2 low-medium risk or above
 
 
 class AuditAction(StrEnum):
@@ -32,3 +33,5 @@ class AuditAction(StrEnum):
     TRIAL_SUSPENDED = "screening.suspended"
     TRIAL_RESUMED = "screening.resumed"
     TRIAL_CANCELLED = "screening.cancelled"
+    OBSERVATION_ENTERED_IN_ERROR = "observation.entered_in_error"  # D4
+    TEST_DOSE_ENTERED_IN_ERROR = "test_dose.entered_in_error"  # D4

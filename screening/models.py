@@ -3,6 +3,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
+from wardflow.entries import EnteredInError
 from wardflow.protocol import Response, Route, Sedation, TrialState
 
 OPEN_STATES = (TrialState.AWAITING_DOSE, TrialState.OBSERVING)
@@ -45,6 +46,10 @@ class ScreeningTrial(FSMModelMixin, models.Model):
     def start_observing(self):
         """A test dose was given."""
 
+    @transition(field=state, source=TrialState.OBSERVING, target=TrialState.AWAITING_DOSE)
+    def withdraw_dose(self):
+        """D4: the dose being observed was entered in error; its rung is due again."""
+
     @transition(
         field=state,
         source=TrialState.OBSERVING,
@@ -68,7 +73,7 @@ class ScreeningTrial(FSMModelMixin, models.Model):
         """Ended without a candidacy decision."""
 
 
-class TestDose(models.Model):
+class TestDose(EnteredInError):
     """A test dose as given (S4). Times are when it happened; `entered_at` when it was charted."""
 
     __test__ = False  # not a pytest test class
@@ -83,17 +88,26 @@ class TestDose(models.Model):
     route = models.CharField(max_length=20, choices=_choices(Route))
     injection_seconds = models.PositiveIntegerField()
     resuscitation_ready = models.BooleanField()
+    # V2: why a neurologist let the dose go ahead although the pre-dose check refused it.
+    predose_override_reason = models.TextField(blank=True)
     given_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        ordering = ["number"]
-        constraints = [models.UniqueConstraint(fields=["trial", "number"], name="one_dose_per_rung")]
+        ordering = ["number", "id"]
+        constraints = [
+            # D4: a dose entered in error frees its rung for the dose actually given.
+            models.UniqueConstraint(
+                fields=["trial", "number"],
+                condition=models.Q(entered_in_error_at__isnull=True),
+                name="one_dose_per_rung",
+            )
+        ]
 
     def __str__(self):
         return f"Test dose {self.number}: {self.dose_mcg} mcg"
 
 
-class Observation(models.Model):
+class Observation(EnteredInError):
     """A charted observation (S5). Used in screening and, later, for implanted patients (W1/O1)."""
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="observations")
@@ -112,6 +126,11 @@ class Observation(models.Model):
     temperature_c = models.DecimalField(max_digits=4, decimal_places=1)
     sedation = models.CharField(max_length=12, choices=_choices(Sedation))
     signs = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    on_oxygen = models.BooleanField(default=False, help_text="V1: supplemental oxygen at the time of the observation.")
+    # V1: the NEWS2 score as computed when charted, kept so that lists sort and show it without recomputing.
+    news2_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    news2_risk = models.CharField(max_length=12, blank=True)
+    news2_parameters = models.JSONField(default=dict, blank=True)
     charted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

@@ -8,8 +8,8 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from wardflow import protocol
-from wardflow.clinical_time import ward_today
-from wardflow.errors import DomainError, WorkflowConflict
+from wardflow.clinical_time import shown, ward_today
+from wardflow.errors import DomainError, RoleNotAllowed, WorkflowConflict
 from wardflow.patients.selectors import visible_patients
 from wardflow.policy import current_policy
 from wardflow.protocol import TrialState
@@ -27,10 +27,15 @@ DECIDED_STATES = (TrialState.CANDIDATE, TrialState.NOT_CANDIDATE)
 LAST_TEST_DOSE_AT = "patient_last_test_dose_at"
 
 
+def in_force(records: list) -> list:
+    """D4: the records of a list that count, leaving out those entered in error."""
+    return [r for r in records if not r.entered_in_error]
+
+
 def patient_test_doses(patient) -> QuerySet[TestDose]:
-    """S3/S11: every test dose the patient was given, in any of their trials, cancelled ones included. `patient`
-    may be a patient, its id or an outer reference."""
-    return TestDose.objects.filter(trial__patient=patient)
+    """S3/S11: every test dose the patient was given, in any of their trials, cancelled ones included; a dose
+    entered in error was not given (D4). `patient` may be a patient, its id or an outer reference."""
+    return TestDose.objects.filter(trial__patient=patient, entered_in_error_at__isnull=True)
 
 
 def _with_details(trials: QuerySet[ScreeningTrial]) -> QuerySet[ScreeningTrial]:
@@ -41,9 +46,9 @@ def _with_details(trials: QuerySet[ScreeningTrial]) -> QuerySet[ScreeningTrial]:
         .prefetch_related(
             Prefetch(
                 "doses",
-                queryset=TestDose.objects.select_related("given_by", "assessment", "assessment__assessed_by").order_by(
-                    "number"
-                ),
+                queryset=TestDose.objects.select_related(
+                    "given_by", "assessment", "assessment__assessed_by", "entered_in_error_by"
+                ).order_by("number", "id"),
             ),
             Prefetch("observations", queryset=Observation.objects.order_by("observed_at", "id")),
         )
@@ -59,6 +64,11 @@ def visible_trials(user) -> QuerySet[ScreeningTrial]:
 def visible_test_doses(user) -> QuerySet[TestDose]:
     """Test doses of the trials the caller may see."""
     return TestDose.objects.filter(trial__in=visible_trials(user))
+
+
+def visible_observations(user) -> QuerySet[Observation]:
+    """Observations of the patients the caller may see."""
+    return Observation.objects.filter(patient__in=visible_patients(user))
 
 
 def trial_with_details(pk: int) -> ScreeningTrial:
@@ -83,8 +93,8 @@ def earliest_test_dose_at(trial: ScreeningTrial) -> datetime | None:
 
 def next_dose(trial: ScreeningTrial) -> tuple[int | None, object, object]:
     """(number, mcg, due_at) of the next test dose, or (None, None, None) when none may follow. `due_at` is None
-    when it may be given now (S3, across the patient's trials: S11)."""
-    doses = list(trial.doses.all())
+    when it may be given now (S3, across the patient's trials: S11). A dose entered in error frees its rung (D4)."""
+    doses = in_force(trial.doses.all())
     if trial.state != TrialState.AWAITING_DOSE or len(doses) >= protocol.MAX_TEST_DOSES:
         return None, None, None
     number = len(doses) + 1
@@ -103,13 +113,16 @@ def slot_is_charted(trial: ScreeningTrial, slot_due: datetime) -> bool:
     """A1: whether an observation charted on the trial fills the one due at `slot_due`."""
     policy = current_policy()
     window = timedelta(minutes=policy.observation_slot_minutes)
-    charted = trial.observations.filter(observed_at__range=(slot_due - window, slot_due + window))
+    charted = trial.observations.filter(
+        observed_at__range=(slot_due - window, slot_due + window), entered_in_error_at__isnull=True
+    )
     return any(protocol.observation_fills_slot(o.observed_at, slot_due, policy) for o in charted)
 
 
 def baseline_and_window(dose: TestDose, earlier_doses: list[TestDose], observations: list[Observation]):
     """S5/S7: the dose's baseline is the last observation before it and after the previous dose's window; its
-    window holds the observations 4-8 h after it."""
+    window holds the observations 4-8 h after it. Records entered in error count for neither (D4)."""
+    earlier_doses, observations = in_force(earlier_doses), in_force(observations)
     window_end = timedelta(hours=protocol.ASSESSMENT_WINDOW_HOURS[1])
     not_before = earlier_doses[-1].administered_at + window_end if earlier_doses else None
     before = [
@@ -135,7 +148,7 @@ def current_suggestion(trial: ScreeningTrial) -> protocol.Suggestion | None:
     """S7 for the dose being observed, from the prefetched doses and observations."""
     if trial.state != TrialState.OBSERVING:
         return None
-    doses = list(trial.doses.all())
+    doses = in_force(trial.doses.all())
     return suggestion_for(doses[-1], doses[:-1], list(trial.observations.all()))
 
 
@@ -225,6 +238,67 @@ def may_give_dose(actor, trial: ScreeningTrial) -> bool:
     return give_dose_refusal(actor, trial) is None
 
 
+# --- V1/V2: early warning score and the pre-dose check -----------------------------------------------------------
+
+
+def news2_values(observation: Observation) -> dict:
+    """V1: what NEWS2 scores, from an observation's fields."""
+    return {name: getattr(observation, name) for name in protocol.NEWS2_LABELS}
+
+
+def observation_news2(observation: Observation) -> protocol.News2:
+    """V1: the NEWS2 stored when the observation was charted; one charted before V1 is scored from its values."""
+    if observation.news2_score is None:
+        return protocol.news2(policy=current_policy(), **news2_values(observation))
+    return protocol.News2(
+        observation.news2_score, protocol.News2Risk(observation.news2_risk), dict(observation.news2_parameters)
+    )
+
+
+def scored_observations(patient) -> QuerySet[Observation]:
+    """V1/V2: the patient's observations that count, those entered in error left out (D4). `patient` may be a
+    patient, its id or an outer reference."""
+    return Observation.objects.filter(patient=patient, entered_in_error_at__isnull=True)
+
+
+def predose_check(patient, at: datetime) -> protocol.PredoseCheck:
+    """V2: a test dose for `patient` at `at` checked against the latest observation charted in the hour (policy)
+    before it."""
+    policy = current_policy()
+    since, until = protocol.predose_window(at, policy)
+    baseline = (
+        scored_observations(patient)
+        .filter(observed_at__gte=since, observed_at__lt=until)
+        .order_by("-observed_at", "-id")
+        .first()
+    )
+    if baseline is None:
+        return protocol.predose_check(None, None, None, policy)
+    return protocol.predose_check(baseline.observed_at, observation_news2(baseline), baseline.respiratory_rate, policy)
+
+
+def predose_refusal(check: protocol.PredoseCheck) -> WorkflowConflict | None:
+    """V2: why the pre-dose check refuses the dose, carrying the baseline's NEWS2 (None without a baseline)."""
+    if check.ok:
+        return None
+    charted = f" Baseline charted {shown(check.baseline_at)}." if check.baseline_at else ""
+    return WorkflowConflict(
+        " ".join(check.problems) + charted + " A neurologist may override with a written reason (override_reason).",
+        rule="V2",
+        news2=check.news2.as_dict() if check.news2 else None,
+        baseline_at=check.baseline_at,
+    )
+
+
+def predose_override_refusal(actor) -> DomainError | None:
+    """V2: only a neurologist overrides a refused pre-dose check."""
+    return role_refusal(actor, Role.NEUROLOGIST, rule="V2", doing="override the pre-dose check")
+
+
+def may_override_predose(actor) -> bool:
+    return predose_override_refusal(actor) is None
+
+
 def assess_refusal(actor, dose: TestDose) -> DomainError | None:
     """Why `actor` may not assess the response to `dose` now, or None. Whether a 4 h observation is charted by the
     time of the assessment (S6) is checked by the act itself."""
@@ -232,6 +306,8 @@ def assess_refusal(actor, dose: TestDose) -> DomainError | None:
         return refusal
     if hasattr(dose, "assessment"):
         return WorkflowConflict(f"Test dose {dose.number} has already been assessed.", rule="S6")
+    if dose.entered_in_error:
+        return WorkflowConflict(f"D4: test dose {dose.number} was entered in error; it is not assessed.", rule="D4")
     if dose.trial.state != TrialState.OBSERVING:
         return closed_trial_refusal(dose.trial)
     return None
@@ -239,3 +315,42 @@ def assess_refusal(actor, dose: TestDose) -> DomainError | None:
 
 def may_assess(actor, dose: TestDose) -> bool:
     return assess_refusal(actor, dose) is None
+
+
+def correction_refusal(actor, patient=None, record=None) -> DomainError | None:
+    """D4: a nurse or neurologist of the patient's ward marks a charted record entered in error, once. Without a
+    patient: whether the actor may mark records at all."""
+    if refusal := role_refusal(actor, Role.NURSE, Role.NEUROLOGIST, rule="D4", doing="mark a record entered in error"):
+        return refusal
+    if patient is not None and patient.ward_id not in actor.ward_ids:
+        return RoleNotAllowed("D4: only a clinician of the patient's ward may mark its records entered in error.",
+                              rule="D4")  # fmt: skip
+    if record is not None and record.entered_in_error:
+        return WorkflowConflict(
+            f"D4: this record was already marked entered in error on {shown(record.entered_in_error_at)} "
+            f"({record.entered_in_error_reason}).",
+            rule="D4",
+        )
+    return None
+
+
+def dose_correction_refusal(actor, dose: TestDose) -> DomainError | None:
+    """D4: a test dose is marked entered in error only while unassessed: the assessment decided the ladder (S9) and
+    is corrected first."""
+    if refusal := correction_refusal(actor, dose.trial.patient, dose):
+        return refusal
+    if hasattr(dose, "assessment"):
+        return WorkflowConflict(
+            f"D4: test dose {dose.number} has been assessed ({dose.assessment.response}); the assessment must be "
+            "corrected first.",
+            rule="D4",
+        )
+    return None
+
+
+def may_correct(actor, patient, record) -> bool:
+    return correction_refusal(actor, patient, record) is None
+
+
+def may_correct_dose(actor, dose: TestDose) -> bool:
+    return dose_correction_refusal(actor, dose) is None

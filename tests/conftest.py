@@ -9,6 +9,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from screening import services as screening
 from screening.models import ScreeningTrial
 from titration.models import Pump
 from wardflow.audit.models import AuditEvent
@@ -80,6 +81,12 @@ def nurse(make_staff, ward):
 
 
 @pytest.fixture
+def second_nurse(make_staff, ward):
+    """Another nurse of the ward: the independent reader of a programmed pump (T12)."""
+    return make_staff(Role.NURSE, ward, username="noor")
+
+
+@pytest.fixture
 def neurologist(make_staff, ward):
     return make_staff(Role.NEUROLOGIST, ward, username="dr_nolan")
 
@@ -141,3 +148,19 @@ def implant_directly(db):
                                    implanted_by=neurologist)  # fmt: skip
 
     return implant
+
+
+@pytest.fixture
+def chart_baseline(db):
+    """V2: chart a normal baseline observation on a trial half an hour before a test dose given at `dose_at`, as
+    every test dose needs (used where screening itself is not under test)."""
+
+    def chart(nurse: User, trial: ScreeningTrial, dose_at):
+        return screening.chart_observation(actor=nurse, patient=trial.patient, trial=trial,
+                                           observed_at=dose_at - timedelta(minutes=30), ashworth_mean=Decimal("3"),
+                                           penn_spasm_frequency=Decimal("3"), heart_rate=Decimal("72"),
+                                           systolic_bp=Decimal("124"), diastolic_bp=Decimal("78"),
+                                           respiratory_rate=Decimal("14"), spo2=Decimal("98"),
+                                           temperature_c=Decimal("36.8"), sedation="alert")  # fmt: skip
+
+    return chart

@@ -10,6 +10,8 @@ from rest_framework.response import Response
 from screening.models import ScreeningTrial
 from screening.selectors import visible_trials
 from wardflow import protocol
+from wardflow.api.entries import ENTERED_IN_ERROR_FIELDS, EnteredInErrorSerializer
+from wardflow.api.entries import EnteredInErrorReasonSerializer as CorrectionSerializer
 from wardflow.api.fields import AwareDateTimeField, VisibleRelatedField
 from wardflow.api.filters import ward_filter
 from wardflow.api.views import WardflowAPIView
@@ -45,6 +47,30 @@ class SegmentSerializer(serializers.Serializer):
     percent = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal("0.1"))
 
 
+# T12: what a change's approval fixed (and what it says about it, the signature's meaning included): never shown to
+# the clinician who reads it back.
+APPROVED_VALUES = (
+    "new_daily_dose_mcg", "percent_change", "segments", "notices", "warnings", "reason", "override_reason",
+    "signature_meaning", "concentration_mcg_per_ml", "concentration_transition", "transition",
+)  # fmt: skip
+
+
+class TransitionSerializer(serializers.Serializer):
+    """T15: how long the old strength left in the dead space runs at the new rate, and the daily dose meanwhile
+    (hours to 0.1 h, mcg/day to 0.01, half-even); `warning` when more than 20 % (policy) off the intended dose."""
+
+    hours = serializers.DecimalField(max_digits=12, decimal_places=1)
+    daily_dose_mcg_during = serializers.DecimalField(max_digits=12, decimal_places=2)
+    warning = serializers.CharField(allow_null=True)
+
+
+def transition_body(change: DoseChange) -> dict | None:
+    """T15: a concentration change's transition as the API shows it; None for any other change."""
+    if not change.concentration_transition:
+        return None
+    return {key: change.concentration_transition[key] for key in ("hours", "daily_dose_mcg_during", "warning")}
+
+
 class BandSerializer(serializers.Serializer):
     min_percent = serializers.DecimalField(max_digits=5, decimal_places=1)
     max_percent = serializers.DecimalField(max_digits=5, decimal_places=1)
@@ -53,9 +79,11 @@ class BandSerializer(serializers.Serializer):
 class DoseChangeSerializer(serializers.ModelSerializer):
     percent_change = serializers.SerializerMethodField()
     allowed_band = serializers.SerializerMethodField()
+    concentration_transition = serializers.SerializerMethodField()
     proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     programmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    read_back_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     rejected_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
@@ -65,11 +93,24 @@ class DoseChangeSerializer(serializers.ModelSerializer):
             "allowed_band", "notices", "warnings", "earliest_at", "segments", "reason", "override_reason",
             "serious_adverse_reaction", "proposed_by", "proposed_at", "approved_by", "approved_at",
             "signature_meaning", "warnings_acknowledged", "rejected_by", "rejected_at", "rejection_reason",
-            "programmed_by", "programmed_at", "superseded_at", "refill",
+            "programmed_by", "programmed_at", "read_back_by", "read_back_at", "superseded_at", "refill",
+            "concentration_mcg_per_ml", "concentration_transition",
         ]  # fmt: skip
+
+    def to_representation(self, change):
+        data = super().to_representation(change)
+        request = self.context.get("request")
+        # T12: a change waiting for its independent read-back shows no approved value to whoever might read it back.
+        if selectors.approved_values_hidden(getattr(request, "user", None), change):
+            data.update({field: None for field in APPROVED_VALUES if field in data})
+        return data
 
     def get_percent_change(self, change) -> str | None:
         return shown(change.percent_change, "0.1")
+
+    @extend_schema_field(TransitionSerializer(allow_null=True))
+    def get_concentration_transition(self, change) -> dict | None:
+        return transition_body(change)
 
     @extend_schema_field(BandSerializer(allow_null=True))
     def get_allowed_band(self, change) -> dict | None:
@@ -79,6 +120,18 @@ class DoseChangeSerializer(serializers.ModelSerializer):
             "min_percent": shown(change.band_min_percent, "0.1"),
             "max_percent": shown(change.band_max_percent, "0.1"),
         }
+
+
+class RefillRecordSerializer(EnteredInErrorSerializer, serializers.ModelSerializer):
+    """A refill as recorded (R5); one entered in error stays, flagged (D4)."""
+
+    refilled_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Refill
+        fields = ["id", "pump", "refilled_at", "entered_at", "volume_removed_ml", "volume_added_ml",
+                  "concentration_mcg_per_ml", "lot", "expected_residual_ml", "septum_access_confirmed",
+                  "aseptic_technique", "refilled_by", *ENTERED_IN_ERROR_FIELDS]  # fmt: skip
 
 
 class PumpSerializer(serializers.Serializer):
@@ -109,6 +162,7 @@ class PumpSerializer(serializers.Serializer):
     days_to_alarm = serializers.SerializerMethodField()
     segments = serializers.SerializerMethodField()
     dose_changes = DoseChangeSerializer(many=True)
+    refills = RefillRecordSerializer(many=True, help_text="Newest first; those entered in error flagged (D4)")
     rounding = serializers.SerializerMethodField()
 
     def get_daily_dose_mcg(self, pump) -> str | None:
@@ -177,11 +231,6 @@ class ImplantSerializer(serializers.Serializer):
     dead_space_ml = serializers.DecimalField(required=False, allow_null=True, help_text="T15", **VOLUME)
     elective_replacement_at = serializers.DateField(required=False, allow_null=True, help_text="T13: battery end")
 
-    def validate_serial(self, value):
-        if Pump.objects.filter(serial=value).exists():
-            raise serializers.ValidationError("A pump with this serial number is already recorded.")
-        return value
-
 
 class ExplantSerializer(serializers.Serializer):
     explanted_at = AwareDateTimeField()
@@ -198,8 +247,6 @@ class ReplaceSerializer(serializers.Serializer):
     initial_volume_ml = serializers.DecimalField(**VOLUME)
     dead_space_ml = serializers.DecimalField(required=False, allow_null=True, help_text="T15", **VOLUME)
     elective_replacement_at = serializers.DateField(required=False, allow_null=True, help_text="T13: battery end")
-
-    validate_serial = ImplantSerializer.validate_serial
 
 
 class ProposeSerializer(serializers.Serializer):
@@ -235,6 +282,44 @@ class ProgrammedSerializer(serializers.Serializer):
     programmed_at = AwareDateTimeField()
     daily_dose_mcg = serializers.DecimalField(**DOSE)
     concentration_mcg_per_ml = serializers.DecimalField(**STRENGTH)
+    segments = SegmentSerializer(many=True, required=False, help_text="T12: as read back, when the program has them")
+
+    validate_segments = ProposeSerializer.validate_segments
+
+
+class ReadbackSerializer(serializers.Serializer):
+    read_at = AwareDateTimeField()
+    daily_dose_mcg = serializers.DecimalField(**DOSE)
+    concentration_mcg_per_ml = serializers.DecimalField(**STRENGTH)
+    segments = SegmentSerializer(many=True, required=False, help_text="T12: as read back, when the program has them")
+
+    validate_segments = ProposeSerializer.validate_segments
+
+
+class BlindDoseChangeSerializer(serializers.ModelSerializer):
+    """T12: a dose change as the clinicians entering values blind receive it: its state and who did what, without
+    the approved values."""
+
+    # Plain strings: the choices are DoseChange's, described once in its schema component.
+    kind = serializers.CharField(read_only=True)
+    state = serializers.CharField(read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    programmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    read_back_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = DoseChange
+        fields = ["id", "pump", "kind", "state", "earliest_at", "approved_by", "approved_at", "programmed_by",
+                  "programmed_at", "read_back_by", "read_back_at"]  # fmt: skip
+
+
+class NewProgramSerializer(serializers.Serializer):
+    """T15: the program for a new strength filled at a refill."""
+
+    new_daily_dose_mcg = serializers.DecimalField(min_value=Decimal("0"), **DOSE)
+    segments = SegmentSerializer(many=True, required=False)
+
+    validate_segments = ProposeSerializer.validate_segments
 
 
 class RefillSerializer(serializers.Serializer):
@@ -243,6 +328,25 @@ class RefillSerializer(serializers.Serializer):
     volume_added_ml = serializers.DecimalField(**VOLUME)
     concentration_mcg_per_ml = serializers.DecimalField(**STRENGTH)
     lot = serializers.CharField(max_length=60)
+    # R6: the service refuses the refill unless both are true (left out, they are not confirmed).
+    septum_access_confirmed = serializers.BooleanField(
+        required=False, default=False, help_text="R6: accessed through the reservoir septum"
+    )
+    aseptic_technique = serializers.BooleanField(required=False, default=False, help_text="R6: aseptic technique")
+    new_program = NewProgramSerializer(
+        required=False, allow_null=True, default=None, help_text="T15: with a strength other than the pump's"
+    )
+    dead_space_ml = serializers.DecimalField(
+        required=False, allow_null=True, default=None,
+        help_text="T15: the pump's dead space, when its implant did not record it", **VOLUME,
+    )  # fmt: skip
+
+
+class RefillResponseSerializer(PumpSerializer):
+    """The pump after the refill; with a new strength (T15), the proposed change and its transition."""
+
+    dose_change = DoseChangeSerializer(required=False)
+    transition = TransitionSerializer(required=False)
 
 
 class PhaseSerializer(serializers.Serializer):
@@ -251,7 +355,7 @@ class PhaseSerializer(serializers.Serializer):
 
 
 def _pump_body(request, pump_id: int) -> dict:
-    return PumpSerializer(selectors.pump_with_history(request.user, pump_id)).data
+    return PumpSerializer(selectors.pump_with_history(request.user, pump_id), context={"request": request}).data
 
 
 def _new_pump_body(request, pump: Pump) -> dict:
@@ -389,21 +493,52 @@ class RejectView(_DoseChangeActView):
     act = staticmethod(services.reject_dose_change)
 
 
-@extend_schema(request=ProgrammedSerializer, responses=DoseChangeSerializer)
-class ProgrammedView(_DoseChangeActView):
-    """T12: the nurse's blind re-entry of what the pump reads back; a mismatch answers 409 and changes nothing."""
+class _BlindEntryView(_DoseChangeActView):
+    # T12: answered without the approved values, which the clinician entering them blind must not receive.
+    def post(self, request, pk):
+        change = get_object_or_404(selectors.visible_dose_changes(request.user), pk=pk)
+        change = type(self).act(actor=request.user, change=change, **self.validated())
+        return Response(BlindDoseChangeSerializer(change).data)
+
+
+@extend_schema(request=ProgrammedSerializer, responses=BlindDoseChangeSerializer)
+class ProgrammedView(_BlindEntryView):
+    """T12: the nurse's blind re-entry of what the pump reads back (segments too, when the program has them); a
+    mismatch answers 409 and changes nothing. With `independent_readback` a match makes the change `programmed`,
+    waiting for the read-back; without it, `active`."""
 
     allowed_roles = {"POST": NURSE}
     serializer_class = ProgrammedSerializer
     act = staticmethod(services.confirm_programming)
 
 
-@extend_schema(request=RefillSerializer, responses={201: PumpSerializer})
-class RefillView(_PumpActView):
+@extend_schema(request=ReadbackSerializer, responses=BlindDoseChangeSerializer)
+class ReadbackView(_BlindEntryView):
+    """T12: a second clinician of the ward, neither the programmer nor the signer, reads the programmed pump back
+    blind; a match makes the change `active`, a mismatch answers 409, the programmer or signer 403."""
+
     allowed_roles = {"POST": CLINICAL_ROLES}
+    serializer_class = ReadbackSerializer
+    act = staticmethod(services.read_back)
+
+
+class RefillView(WardflowAPIView):
+    """R5, R6: the refill, confirmed through the septum with aseptic technique. T15: a new strength comes with
+    `new_program`; the answer then holds the proposed `dose_change` and its `transition`."""
+
+    allowed_roles = {"POST": CLINICAL_ROLES}
+    refusal_statuses = frozenset({409, 422})
     serializer_class = RefillSerializer
-    act = staticmethod(services.record_refill)
-    success_status = status.HTTP_201_CREATED
+
+    @extend_schema(request=RefillSerializer, responses={201: RefillResponseSerializer})
+    def post(self, request, pk):
+        pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
+        refill = services.record_refill(actor=request.user, pump=pump, **self.validated())
+        body = _pump_body(request, pk)
+        if change := selectors.concentration_change_of(refill):
+            body["dose_change"] = DoseChangeSerializer(change, context={"request": request}).data
+            body["transition"] = transition_body(change)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(request=PhaseSerializer, responses=PumpSerializer)
@@ -411,3 +546,18 @@ class PhaseView(_PumpActView):
     allowed_roles = {"POST": NEUROLOGIST}
     serializer_class = PhaseSerializer
     act = staticmethod(services.set_phase)
+
+
+class RefillEnteredInErrorView(WardflowAPIView):
+    """D4: the refill stays, flagged; the reservoir estimate and the refill dates go back to the last fill that
+    counts (R2). A dose change proposed at the refill that stands answers 409 (reject it first); another ward's
+    refill answers 404."""
+
+    allowed_roles = {"POST": CLINICAL_ROLES}
+    serializer_class = CorrectionSerializer
+
+    @extend_schema(request=CorrectionSerializer, responses=RefillRecordSerializer)
+    def post(self, request, pk):
+        refill = get_object_or_404(selectors.visible_refills(request.user), pk=pk)
+        refill = services.mark_refill_entered_in_error(actor=request.user, refill=refill, **self.validated())
+        return Response(RefillRecordSerializer(refill).data)

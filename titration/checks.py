@@ -1,11 +1,13 @@
-"""The pump's due checks: refill reminders and overdue refills (R3, R4), and the next titration step (T3); and what
-titration does when a patient flag it cares about changes (R4). The tables at the end are registered by
-TitrationConfig.ready()."""
+"""The pump's due checks: refill reminders and overdue refills (R3, R4), the next titration step (T3) and the elective
+replacement ahead (T13), the observation due after a refill (R6); and what titration does when a patient flag it cares
+about changes (R4). The tables at the
+end are registered by TitrationConfig.ready()."""
 
 from datetime import datetime, timedelta
 
 from alerts import services as alerts
 from alerts.models import DueCheck
+from screening.kinds import AlertKind as ScreeningAlertKind
 from wardflow import protocol
 from wardflow.clinical_time import ward_local
 from wardflow.patients.services import FLAG_RULES
@@ -16,7 +18,8 @@ from wardflow.staff.models import Role
 
 from . import services
 from .kinds import AlertKind, CheckKind
-from .models import Pump
+from .models import Pump, Refill
+from .selectors import observation_charted_near
 
 P4_FLAGS = frozenset(field for field, rule in FLAG_RULES.items() if rule == "P4")
 
@@ -100,6 +103,38 @@ def titration_step_due(check: DueCheck, now: datetime) -> None:
     )
 
 
+def elective_replacement(check: DueCheck, now: datetime) -> None:
+    """T13: `elective_replacement_alert_days` before a pump's elective replacement date (end of battery life), a
+    warning to the ward's neurologists naming the pump and the date."""
+    pump = Pump.objects.select_related("patient").get(pk=check.subject_id)
+    if not pump.in_place:
+        return  # taken out since (its check is cancelled then; one already being dispatched finds it here)
+    services.elective_replacement_alert(pump, now, source_check=check)
+
+
+def refill_observation_overdue(check: DueCheck, now: datetime) -> None:
+    """R6/A1: the observation due after a refill was not charted: the ward's A1 "observation overdue" alert (a late
+    observation closes it as it closes screening's; unacknowledged, it escalates as A1)."""
+    refill = Refill.objects.select_related("pump__patient").get(pk=check.subject_id)
+    slot_due = datetime.fromisoformat(check.payload["slot_due_at"])
+    if refill.entered_in_error or observation_charted_near(refill.pump.patient, slot_due):
+        return
+    alerts.raise_alert(
+        kind=ScreeningAlertKind.OBSERVATION_OVERDUE,
+        severity=Severity.WARNING,
+        patient=refill.pump.patient,
+        rule="A1",
+        message=f"A1/R6: the observation due {current_policy().refill_observation_hours} h after the refill of "
+        f"{ward_local(refill.refilled_at):%H:%M} (overdose watch) was due at {ward_local(slot_due):%H:%M} and has "
+        "not been charted.",
+        target_role=Role.NURSE,
+        subject=check,
+        due_at=slot_due,
+        source_check=check,
+        at=now,
+    )
+
+
 def follow_withdrawal_risk(sender, *, actor, patient, changed, **kwargs):
     """R4: a P4 factor charted or cleared after programming moves the pump's refill reminders at once, when it
     changes the patient's withdrawal risk (runs inside the flag change's transaction)."""
@@ -116,6 +151,8 @@ CHECK_HANDLERS = {
     CheckKind.REFILL_REMINDER: refill_reminder,
     CheckKind.REFILL_OVERDUE: refill_overdue,
     CheckKind.TITRATION_STEP_DUE: titration_step_due,
+    CheckKind.REFILL_OBSERVATION: refill_observation_overdue,
+    CheckKind.ELECTIVE_REPLACEMENT: elective_replacement,
 }
 
 RECEIVERS = [

@@ -7,6 +7,8 @@ class CheckKind(StrEnum):
     REFILL_REMINDER = "titration.refill_reminder"  # R3/R4: days before the refill is due
     REFILL_OVERDUE = "titration.refill_overdue"  # R3/R4: from the due date, daily until a refill is charted
     TITRATION_STEP_DUE = "titration.step_due"  # T3: 24 h after a titration step became active
+    REFILL_OBSERVATION = "titration.observation_after_refill"  # R6/A1: the observation due 1 h after a refill
+    ELECTIVE_REPLACEMENT = "titration.elective_replacement"  # T13: ahead of the pump's end of battery life
 
     @property
     def label(self) -> str:
@@ -15,6 +17,8 @@ class CheckKind(StrEnum):
             CheckKind.REFILL_REMINDER: "Refill reminder",
             CheckKind.REFILL_OVERDUE: "Refill due",
             CheckKind.TITRATION_STEP_DUE: "Titration step",
+            CheckKind.REFILL_OBSERVATION: "Observation",
+            CheckKind.ELECTIVE_REPLACEMENT: "Pump replacement",
         }[self]
 
 
@@ -25,6 +29,7 @@ class AlertKind(StrEnum):
     SUDDEN_INCREASE = "sudden_increase"
     LACK_OF_RESPONSE = "lack_of_response"  # T10: increases without a fall in mean Ashworth
     TITRATION_STEP_DUE = "titration_step_due"
+    ELECTIVE_REPLACEMENT = "elective_replacement"  # T13: the pump's end of battery life is near
 
 
 class AuditAction(StrEnum):
@@ -39,4 +44,7 @@ class AuditAction(StrEnum):
     DOSE_CHANGE_REJECTED = "dose_change.rejected"
     PROGRAMMING_MISMATCH = "dose_change.programming_mismatch"
     DOSE_CHANGE_PROGRAMMED = "dose_change.programmed"
+    READ_BACK_MISMATCH = "dose_change.read_back_mismatch"  # T12: the second clinician's read-back differed
+    DOSE_CHANGE_READ_BACK = "dose_change.read_back"  # T12: read back independently; the change is in force
     REFILL_RECORDED = "refill.recorded"
+    REFILL_ENTERED_IN_ERROR = "refill.entered_in_error"  # D4

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from wardflow.entries import EnteredInError
 from wardflow.protocol import DoseChangeKind, Phase
 
 VOLUME = {"max_digits": 6, "decimal_places": 2}
@@ -71,11 +73,13 @@ class Pump(models.Model):
 
 class DoseChange(FSMModelMixin, models.Model):
     """A proposed change of the daily dose (T3-T11). It reaches `active` only after a neurologist's signed
-    approval and a nurse's blind-entry confirmation of the programming (T9, T12)."""
+    approval and a nurse's blind-entry confirmation of the programming, then (policy `independent_readback`) a second
+    clinician's blind read-back (T9, T12)."""
 
     class State(models.TextChoices):
         PROPOSED = "proposed"
         APPROVED = "approved"
+        PROGRAMMED = "programmed"  # T12: programmed and recorded; waiting for the independent read-back
         REJECTED = "rejected"
         ACTIVE = "active"
         SUPERSEDED = "superseded"
@@ -114,6 +118,15 @@ class DoseChange(FSMModelMixin, models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     programmed_at = models.DateTimeField(null=True, blank=True)
+    # T12: the second clinician who read the pump back blind.
+    read_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    read_back_at = models.DateTimeField(null=True, blank=True)
+    # T15: the new drug strength this program is for (a concentration change at a refill); null keeps the pump's.
+    concentration_mcg_per_ml = models.DecimalField(null=True, blank=True, **STRENGTH)
+    # T15: hours of old-strength drug delivered at the new rate, and the daily dose meanwhile.
+    concentration_transition = models.JSONField(default=dict, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -139,20 +152,40 @@ class DoseChange(FSMModelMixin, models.Model):
     def approve(self):
         """T9: signed by a neurologist."""
 
-    @transition(field=state, source=[State.PROPOSED, State.APPROVED], target=State.REJECTED)
+    @property
+    def in_force_from(self):
+        """When the change became the program in force (T12: at its read-back; at its programming without one)."""
+        return (self.read_back_at or self.programmed_at) if self.state in WAS_IN_FORCE else None
+
+    @transition(field=state, source=[State.PROPOSED, State.APPROVED, State.PROGRAMMED], target=State.REJECTED)
     def reject(self):
-        """Refused by a neurologist, or superseded before programming by a reduction (T6)."""
+        """Refused by a neurologist, or superseded before it is in force by a reduction (T6) or an explant (T13)."""
+
+    @transition(field=state, source=State.APPROVED, target=State.PROGRAMMED)
+    def record_programming(self):
+        """T12: programmed and recorded by one clinician; waits for the independent read-back."""
+
+    @transition(field=state, source=State.PROGRAMMED, target=State.ACTIVE)
+    def read_back(self):
+        """T12: a second clinician read the pump back and it matched."""
 
     @transition(field=state, source=State.APPROVED, target=State.ACTIVE)
     def activate(self):
-        """T9/T12: the nurse confirmed the pump was programmed."""
+        """T9/T12: the nurse confirmed the pump was programmed (policy `independent_readback` off)."""
 
     @transition(field=state, source=State.ACTIVE, target=State.SUPERSEDED)
     def supersede(self):
         """A later change became active."""
 
 
-class Refill(models.Model):
+# The changes that have been the program in force, and since when (T12: the read-back, else the programming).
+WAS_IN_FORCE = (DoseChange.State.ACTIVE, DoseChange.State.SUPERSEDED)
+IN_FORCE_FROM = Coalesce("read_back_at", "programmed_at")
+# T9/T12: waiting for signature, programming or read-back; T6 and T13 reject these.
+PENDING = (DoseChange.State.PROPOSED, DoseChange.State.APPROVED, DoseChange.State.PROGRAMMED)
+
+
+class Refill(EnteredInError):
     """A refill visit (R5): what was removed and added, and the residual found against the one expected."""
 
     pump = models.ForeignKey(Pump, on_delete=models.PROTECT, related_name="refills")
@@ -163,6 +196,9 @@ class Refill(models.Model):
     concentration_mcg_per_ml = models.DecimalField(**STRENGTH)
     lot = models.CharField(max_length=60)
     expected_residual_ml = models.DecimalField(max_digits=12, decimal_places=6)
+    # R6: access through the reservoir septum (never the catheter access port) and aseptic technique, confirmed.
+    septum_access_confirmed = models.BooleanField(default=False)
+    aseptic_technique = models.BooleanField(default=False)
     refilled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

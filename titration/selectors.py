@@ -1,14 +1,16 @@
 """Reads of pumps, programs and dose changes, and who may act on them now: the pages ask the `may_*` questions,
 the services refuse with the same `*_refusal` answers."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import F, Prefetch, QuerySet
 
 from alerts.models import Alert, subject_key
 from screening.models import Observation, ScreeningTrial
+from screening.selectors import correction_refusal
 from wardflow import protocol
+from wardflow.audit.models import AuditEvent
 from wardflow.clinical_time import shown, ward_today
 from wardflow.errors import DomainError, InvalidInput, RoleNotAllowed, WorkflowConflict
 from wardflow.patients.selectors import visible_patients
@@ -17,7 +19,8 @@ from wardflow.protocol import Segment, TrialState
 from wardflow.staff.models import Role
 from wardflow.staff.roles import role_refusal
 
-from .models import DoseChange, Pump, Refill
+from .kinds import AuditAction
+from .models import IN_FORCE_FROM, PENDING, WAS_IN_FORCE, DoseChange, Pump, Refill
 
 
 def visible_pumps(user) -> QuerySet[Pump]:
@@ -40,12 +43,21 @@ def pump_in_place(patient) -> Pump | None:
 
 
 def pump_with_history(user, pk: int) -> Pump:
-    changes = DoseChange.objects.select_related("proposed_by", "approved_by", "programmed_by", "rejected_by")
+    changes = DoseChange.objects.select_related(
+        "proposed_by", "approved_by", "programmed_by", "read_back_by", "rejected_by"
+    )
     return (
         visible_pumps(user)
-        .prefetch_related(Prefetch("dose_changes", queryset=changes.order_by("-proposed_at", "-id")))
+        .prefetch_related(
+            Prefetch("dose_changes", queryset=changes.order_by("-proposed_at", "-id")),
+            Prefetch("refills", queryset=Refill.objects.select_related("refilled_by", "entered_in_error_by")),
+        )
         .get(pk=pk)
     )
+
+
+def visible_refills(user) -> QuerySet[Refill]:
+    return Refill.objects.filter(pump__patient__in=visible_patients(user))
 
 
 def visible_dose_changes(user) -> QuerySet[DoseChange]:
@@ -70,16 +82,49 @@ def parse_segments(segments: list[dict]) -> tuple[Segment, ...]:
     return tuple(parsed)
 
 
+def programs_in_force(pump: Pump) -> QuerySet[DoseChange]:
+    """The changes that have been the program in force, annotated `in_force_at`: when each became active (T12: at
+    its read-back, or at its programming when the policy does without one)."""
+    return pump.dose_changes.filter(state__in=WAS_IN_FORCE).annotate(in_force_at=IN_FORCE_FROM)
+
+
 def program_periods(pump: Pump) -> list[protocol.ProgramPeriod]:
     """R2: the programs that have been in force, each from the moment it became active."""
-    changes = pump.dose_changes.filter(programmed_at__isnull=False).order_by("programmed_at")
-    return [protocol.ProgramPeriod(c.programmed_at, c.new_daily_dose_mcg) for c in changes]
+    changes = list(programs_in_force(pump).order_by("in_force_at"))
+    strengths = programmed_strengths(pump, changes)
+    return [
+        protocol.ProgramPeriod(c.in_force_at, c.new_daily_dose_mcg, strength)
+        for c, strength in zip(changes, strengths, strict=True)
+    ]
 
 
 def estimated_volume(pump: Pump, moment: datetime, periods: list[protocol.ProgramPeriod] | None = None) -> Decimal:
     """R2: the reservoir volume at `moment`, from the last fill at the programs in force since."""
     periods = program_periods(pump) if periods is None else periods
     return protocol.volume_at(moment, pump.filled_at, pump.volume_after_fill_ml, pump.concentration_mcg_per_ml, periods)
+
+
+def implant_fill(pump: Pump) -> tuple[datetime, Decimal] | None:
+    """R2: the pump's first fill, at its implant or replacement (T13), as the audit trail recorded it (D1); None for
+    a pump recorded without one."""
+    recorded = (
+        AuditEvent.objects.filter(
+            patient=pump.patient_id,
+            action__in=[AuditAction.PUMP_IMPLANTED, AuditAction.PUMP_REPLACED],
+            subject_type=Pump._meta.label_lower,
+            subject_id=str(pump.pk),
+        )
+        .values_list("after__initial_volume_ml", flat=True)
+        .first()
+    )
+    return None if recorded is None else (pump.implanted_at, Decimal(str(recorded)))
+
+
+def last_fill(pump: Pump) -> tuple[datetime, Decimal] | None:
+    """R2, D4: the fill the reservoir estimate starts from: the latest refill not entered in error, else the
+    implant's."""
+    refill = pump.refills.filter(entered_in_error_at__isnull=True).order_by("-refilled_at", "-id").first()
+    return (refill.refilled_at, refill.volume_added_ml) if refill else implant_fill(pump)
 
 
 def range_findings(pump: Pump, daily_mcg: Decimal) -> protocol.RangeFinding:
@@ -217,8 +262,9 @@ def stopped(pump: Pump) -> bool:
 def last_nonzero_daily_dose(pump: Pump) -> Decimal | None:
     """T14: the daily dose of the latest program in force that was not 0 mcg/day (what a restart is measured by)."""
     return (
-        pump.dose_changes.filter(programmed_at__isnull=False, new_daily_dose_mcg__gt=0)
-        .order_by("-programmed_at", "-id")
+        programs_in_force(pump)
+        .filter(new_daily_dose_mcg__gt=0)
+        .order_by("-in_force_at", "-id")
         .values_list("new_daily_dose_mcg", flat=True)
         .first()
     )
@@ -254,17 +300,22 @@ def kind_refusal(actor, pump: Pump, kind: protocol.DoseChangeKind) -> DomainErro
         )
     if kind == protocol.DoseChangeKind.REFILL_ADJUSTMENT and pump.phase != protocol.Phase.MAINTENANCE:
         return WorkflowConflict("T5: refill adjustments belong to the maintenance phase.", rule="T5")
+    if kind == protocol.DoseChangeKind.CONCENTRATION_CHANGE and concentration_refill(pump) is None:
+        return WorkflowConflict(
+            "T15: a concentration change comes with a refill of the new strength; record the refill with its new "
+            "program.",
+            rule="T15",
+        )
     return None
 
 
 def last_taper_step_at(pump: Pump) -> datetime | None:
     """T11: when the latest taper step became active (an emergency stop is no taper step)."""
     return (
-        pump.dose_changes.filter(
-            kind=protocol.DoseChangeKind.DISCONTINUATION, programmed_at__isnull=False, serious_adverse_reaction=False
-        )
-        .order_by("-programmed_at")
-        .values_list("programmed_at", flat=True)
+        programs_in_force(pump)
+        .filter(kind=protocol.DoseChangeKind.DISCONTINUATION, serious_adverse_reaction=False)
+        .order_by("-in_force_at")
+        .values_list("in_force_at", flat=True)
         .first()
     )
 
@@ -305,6 +356,8 @@ def refill_adjustment_refusal(pump: Pump, refill: Refill | None, now: datetime) 
     `refill_adjustment_window_hours`, and at most one to each refill."""
     if refill is None or refill.pump_id != pump.pk:
         return InvalidInput({"refill": ["T5: name the refill of this pump the adjustment belongs to."]}, rule="T5")
+    if refill.entered_in_error:
+        return WorkflowConflict("D4: this refill was entered in error; an adjustment cannot belong to it.", rule="D4")
     policy = current_policy()
     if not protocol.refill_adjustment_open(refill.refilled_at, now, policy):
         return WorkflowConflict(
@@ -320,7 +373,7 @@ def refill_adjustment_refusal(pump: Pump, refill: Refill | None, now: datetime) 
 def adjustable_refills(pump: Pump, now: datetime) -> list[Refill]:
     """T5: the refills of this pump that a refill adjustment may still name now (the refill form's choices)."""
     policy, adjustable = current_policy(), []
-    for refill in pump.refills.filter(refilled_at__lte=now).order_by("-refilled_at"):
+    for refill in pump.refills.filter(refilled_at__lte=now, entered_in_error_at__isnull=True).order_by("-refilled_at"):
         if not protocol.refill_adjustment_open(refill.refilled_at, now, policy):
             break  # newest first: every earlier refill lies outside the T5 window as well
         if refill_adjustment_refusal(pump, refill, now) is None:
@@ -336,12 +389,16 @@ def offered_kinds(actor, pump: Pump) -> list[protocol.DoseChangeKind]:
 def unanswered_increases(pump: Pump) -> DoseChange | None:
     """T10: the last of a run of active increases after which mean Ashworth has not fallen (lack of response),
     or None. Observations are the patient's, charted at the time they were observed."""
-    activated = list(pump.dose_changes.filter(programmed_at__isnull=False).order_by("programmed_at", "id"))
+    activated = list(programs_in_force(pump).order_by("in_force_at", "id"))
     activations = [
-        protocol.Activation(c.programmed_at, c.kind in protocol.PERCENT_INCREASE_KINDS and c.is_increase)
+        protocol.Activation(c.in_force_at, c.kind in protocol.PERCENT_INCREASE_KINDS and c.is_increase)
         for c in activated
     ]
-    ashworth = list(Observation.objects.filter(patient=pump.patient).values_list("observed_at", "ashworth_mean"))
+    ashworth = list(
+        Observation.objects.filter(patient=pump.patient, entered_in_error_at__isnull=True).values_list(  # D4
+            "observed_at", "ashworth_mean"
+        )
+    )
     if activated and protocol.lack_of_response(activations, ashworth, current_policy()):
         return activated[-1]
     return None
@@ -392,3 +449,147 @@ def programming_refusal(actor, change: DoseChange | None = None) -> DomainError 
 
 def may_program(actor, change: DoseChange) -> bool:
     return programming_refusal(actor, change) is None
+
+
+def readback_refusal(actor, change: DoseChange | None = None) -> DomainError | None:
+    """T12 (policy `independent_readback`): a nurse or neurologist of the ward who neither programmed nor signed the
+    change reads the programmed pump back. Without a change: whether the actor may read pumps back at all."""
+    if refusal := role_refusal(actor, Role.NURSE, Role.NEUROLOGIST, rule="T12", doing="read the pump back"):
+        return refusal
+    if change is None:
+        return None
+    if change.state != DoseChange.State.PROGRAMMED:
+        return WorkflowConflict(
+            f"T12: only a programmed dose change waiting for its read-back can be read back (this one is "
+            f"{change.state}).",
+            rule="T12",
+        )
+    if actor.pk in (change.programmed_by_id, change.approved_by_id):
+        return RoleNotAllowed(
+            "T12: the read-back is an independent double check: a clinician of the ward who neither programmed nor "
+            "signed this change reads the pump back.",
+            rule="T12",
+        )
+    return None
+
+
+def may_read_back(actor, change: DoseChange) -> bool:
+    return readback_refusal(actor, change) is None
+
+
+def approved_values_hidden(viewer, change: DoseChange) -> bool:
+    """T12: while a change waits for its independent read-back, its approved values (daily dose, concentration,
+    segments) are shown to no one who might read it back: only its programmer and its signer see them."""
+    return change.state == DoseChange.State.PROGRAMMED and getattr(viewer, "pk", None) not in (
+        change.programmed_by_id,
+        change.approved_by_id,
+    )
+
+
+# --- concentration change at a refill (T15) and refill safety (R6) -----------------------------------------------
+
+
+def programmed_strengths(pump: Pump, changes: list[DoseChange]) -> list[Decimal | None]:
+    """T15/R2: the strength each program in force (oldest first) was programmed with, None where it is the pump's
+    present one. Before a concentration change became active the pump ran at the strength it changed from."""
+    strength, strengths = pump.concentration_mcg_per_ml, []
+    for change in reversed(changes):
+        strengths.append(None if strength == pump.concentration_mcg_per_ml else strength)
+        if change.concentration_mcg_per_ml is not None:
+            strength = Decimal(change.concentration_transition["from_mcg_per_ml"])
+    return strengths[::-1]
+
+
+def concentration_refill(pump: Pump) -> Refill | None:
+    """T15: the pump's last fill when it was of another strength than the one programmed: every new program is for
+    what the reservoir now holds."""
+    last = pump.refills.filter(entered_in_error_at__isnull=True).order_by("-refilled_at", "-id").first()
+    return last if last is not None and last.concentration_mcg_per_ml != pump.concentration_mcg_per_ml else None
+
+
+def concentration_change_of(refill: Refill) -> DoseChange | None:
+    """T15: the program proposed for the new strength of this refill (not a rejected one)."""
+    return (
+        refill.adjustments.filter(concentration_mcg_per_ml__isnull=False)
+        .exclude(state=DoseChange.State.REJECTED)
+        .first()
+    )
+
+
+def pending_concentration_change(pump: Pump) -> DoseChange | None:
+    """T15: a concentration change still waiting for signature, programming or read-back."""
+    return pump.dose_changes.filter(state__in=PENDING, concentration_mcg_per_ml__isnull=False).first()
+
+
+def concentration_change_refusal(pump: Pump, new_daily_dose_mcg: Decimal) -> DomainError | None:
+    """T15: the transition needs the pump's dead space (recorded at implant, or with the refill), and a program
+    that delivers something; a new strength is a commercial one (T2: a dilution is prepared and recorded apart)."""
+    if pump.dead_space_ml is None:
+        return WorkflowConflict(
+            f"T15: pump {pump} has no dead space recorded; enter the pump and catheter dead space (dead_space_ml, "
+            "mL, from the implant record) with the refill so that the transition can be shown.",
+            rule="T15",
+        )
+    if new_daily_dose_mcg <= 0:
+        return InvalidInput(
+            {"new_daily_dose_mcg": ["T15: a new strength is programmed with a daily dose above 0 mcg/day."]},
+            rule="T15",
+        )
+    return None
+
+
+def refill_safety_problems(septum_access_confirmed: bool, aseptic_technique: bool) -> dict[str, list[str]]:
+    """R6: the refill record confirms access through the reservoir septum and aseptic technique."""
+    problems = {}
+    if septum_access_confirmed is not True:
+        problems["septum_access_confirmed"] = [
+            "R6: confirm the reservoir was accessed through its septum (never the catheter access port)."
+        ]
+    if aseptic_technique is not True:
+        problems["aseptic_technique"] = ["R6: confirm the refill was done with aseptic technique."]
+    return problems
+
+
+def observation_charted_near(patient, due_at: datetime) -> bool:
+    """A1/R6: whether an observation of the patient (not entered in error, D4) fills the one due at `due_at`."""
+    policy = current_policy()
+    window = timedelta(minutes=policy.observation_slot_minutes)
+    charted = Observation.objects.filter(
+        patient=patient, entered_in_error_at__isnull=True, observed_at__range=(due_at - window, due_at + window)
+    ).values_list("observed_at", flat=True)
+    return any(protocol.observation_fills_slot(moment, due_at, policy) for moment in charted)
+
+
+def refill_correction_refusal(actor, pump: Pump, refill: Refill) -> DomainError | None:
+    """D4: a nurse or neurologist of the ward marks a refill entered in error, once, unless a dose change proposed
+    at that refill (T5, T15) still stands: it is rejected first."""
+    if refusal := correction_refusal(actor, pump.patient, refill):
+        return refusal
+    standing = [c for c in refill.adjustments.all() if c.state != DoseChange.State.REJECTED]  # prefetched on pages
+    if change := next(iter(standing), None):
+        return WorkflowConflict(
+            f"D4: the dose change proposed at this refill ({change.kind}, {change.new_daily_dose_mcg} mcg/day, "
+            f"{change.state}) stands; reject it first.",
+            rule="D4",
+        )
+    return None
+
+
+def may_correct_refill(actor, pump: Pump, refill: Refill) -> bool:
+    return refill_correction_refusal(actor, pump, refill) is None
+
+
+def blind_transition(change: DoseChange) -> str | None:
+    """T15 on the programming and read-back pages: how long the old strength runs first and what to watch for, in
+    words that give away neither the approved daily dose nor the new strength (T12: blind entry)."""
+    transition = change.concentration_transition
+    if not transition:
+        return None
+    under = Decimal(transition["daily_dose_mcg_during"]) < change.new_daily_dose_mcg
+    effect = "less than" if under else "more than"
+    watch = "withdrawal signs (W1)" if under else "overdose signs (O1)"
+    return (
+        f"T15: new strength at this refill. The old drug left in the dead space runs first, for about "
+        f"{transition['hours']} h after programming; the patient gets {effect} the intended dose meanwhile: watch "
+        f"for {watch}."
+    )

@@ -8,12 +8,13 @@ can override them in one place (settings.WARDFLOW_POLICY) without touching the r
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 
-PROTOCOL_VERSION = "2026.1"
+PROTOCOL_VERSION = "2026.2"
 
 
 class AgeBand(StrEnum):
@@ -59,9 +60,28 @@ class Policy:
     clinical_time_before_registration_days: int = 30  # dates and input: earliest clinical time before registration
     earliest_birth_year: int = 1900  # dates and input: plausible dates of birth
     independent_override_signature: bool = True  # T4: an overridden change is signed by another neurologist
+    independent_readback: bool = True  # T12: a second clinician reads the programmed pump back before it is active
     signature_failure_limit: int = 5  # D5: failed signatures within the window that lock the signer's signing
     signature_failure_window_minutes: int = 15  # D5
     signature_lock_minutes: int = 15  # D5: how long signing stays locked
+    refill_observation_hours: int = 1  # R6: an observation falls due this long after a refill (pocket-fill watch)
+    concentration_transition_warning_percent: Decimal = Decimal("20")  # T15: transition dose this far off: warning
+    # V1 (NEWS2 scoring table, SpO2 scale 1): per parameter, (band edges, band scores). A value up to and including
+    # edges[i], and above the edge before it, scores scores[i]; above the last edge, scores[-1]. So a fractional
+    # reading between the table's integer bands (temperature 35.05) counts with the band above the lower edge.
+    news2_respiratory_rate: tuple = ((8, 11, 20, 24), (3, 1, 0, 2, 3))
+    news2_spo2: tuple = ((91, 93, 95), (3, 2, 1, 0))
+    news2_systolic_bp: tuple = ((90, 100, 110, 219), (3, 2, 1, 0, 3))
+    news2_pulse: tuple = ((40, 50, 90, 110, 130), (3, 1, 0, 1, 2, 3))
+    news2_temperature: tuple = ((Decimal("35.0"), Decimal("36.0"), Decimal("38.0"), Decimal("39.0")), (3, 1, 0, 1, 2))
+    news2_oxygen_score: int = 2  # V1: supplemental oxygen (air scores 0)
+    news2_not_alert_score: int = 3  # V1: consciousness other than alert (new confusion, voice, pain, unresponsive)
+    news2_single_parameter_red: int = 3  # V1: this score in any one parameter is low-medium risk at least
+    news2_medium_from: int = 5  # V1: aggregate 5-6 medium risk (urgent response)
+    news2_high_from: int = 7  # V1: aggregate 7 or more high risk (emergency response)
+    predose_baseline_minutes: int = 60  # V2: a test dose needs a baseline charted this recently before it
+    predose_refuse_news2_from: int = 5  # V2: a baseline NEWS2 of this or more refuses the dose
+    predose_min_respiratory_rate: Decimal = Decimal("10")  # V2: a baseline respiratory rate under this refuses it
 
     def with_overrides(self, overrides: dict) -> Policy:
         unknown = set(overrides) - {f.name for f in dataclasses.fields(self)}
@@ -435,6 +455,167 @@ def withdrawal_signs_alert(signs: list[str], *, infusion_started: bool) -> Signs
     return SignsAlert(SignsMeaning.BOLUS_ADVERSE_EFFECT, "W1", Severity.WARNING, charted, BOLUS_ADVERSE_EFFECT_GUIDANCE)
 
 
+# --- V1/V2: early warning score (NEWS2) and the pre-dose check --------------------------------------------------
+
+
+class News2Risk(StrEnum):
+    """V1: the NEWS2 clinical risk, lowest first."""
+
+    LOW = "low"
+    LOW_MEDIUM = "low_medium"  # 3 in any one parameter: urgent ward review
+    MEDIUM = "medium"  # urgent response
+    HIGH = "high"  # emergency response
+
+
+NEWS2_RISK_ORDER = tuple(News2Risk)
+# V1: the parameters NEWS2 scores, named as the observation's fields so that a page flags the field of each.
+NEWS2_LABELS = {
+    "respiratory_rate": "respiratory rate",
+    "spo2": "SpO2",
+    "on_oxygen": "supplemental oxygen",
+    "systolic_bp": "systolic BP",
+    "heart_rate": "pulse",
+    "sedation": "consciousness",
+    "temperature_c": "temperature",
+}
+NEWS2_GUIDANCE = {
+    News2Risk.LOW_MEDIUM: "V1: one parameter scores 3: urgent ward-based review by a clinician, who decides whether "
+    "the monitoring or the care must change.",
+    News2Risk.MEDIUM: "V1: urgent response: a clinician competent in acute illness reviews the patient now; "
+    "observations at least hourly.",
+    News2Risk.HIGH: "V1: emergency response: assess airway, breathing and circulation now and call the emergency "
+    "team; continuous monitoring.",
+}
+
+
+@dataclass(frozen=True)
+class News2:
+    """V1: an observation's NEWS2: the aggregate, its risk and the score of each parameter (NEWS2_LABELS)."""
+
+    score: int
+    risk: News2Risk
+    parameters: dict[str, int]
+
+    @property
+    def flagged(self) -> tuple[str, ...]:
+        """V1: the parameters whose value is abnormal (scores above 0)."""
+        return tuple(name for name, points in self.parameters.items() if points > 0)
+
+    def as_dict(self) -> dict:
+        return {"score": self.score, "risk": str(self.risk), "parameters": dict(self.parameters)}
+
+
+def band_score(value: Decimal, bands: tuple) -> int:
+    """V1: the score of `value` in one parameter's (edges, scores) bands of the Policy."""
+    edges, scores = bands
+    return scores[bisect_left(edges, value)]
+
+
+def news2_bands(policy: Policy = DEFAULT_POLICY) -> dict[str, tuple]:
+    """V1: the banded parameters' (edges, scores), by observation field."""
+    return {
+        "respiratory_rate": policy.news2_respiratory_rate,
+        "spo2": policy.news2_spo2,
+        "systolic_bp": policy.news2_systolic_bp,
+        "heart_rate": policy.news2_pulse,
+        "temperature_c": policy.news2_temperature,
+    }
+
+
+def news2_parameters(*, respiratory_rate: Decimal, spo2: Decimal, on_oxygen: bool, systolic_bp: Decimal,
+                     heart_rate: Decimal, sedation: str, temperature_c: Decimal,
+                     policy: Policy = DEFAULT_POLICY) -> dict[str, int]:  # fmt: skip
+    """V1: the score of each NEWS2 parameter (SpO2 scale 1; consciousness from sedation: `alert` scores 0, any
+    other level counts as new confusion, voice, pain or unresponsive)."""
+    bands = news2_bands(policy)
+    return {
+        "respiratory_rate": band_score(respiratory_rate, bands["respiratory_rate"]),
+        "spo2": band_score(spo2, bands["spo2"]),
+        "on_oxygen": policy.news2_oxygen_score if on_oxygen else 0,
+        "systolic_bp": band_score(systolic_bp, bands["systolic_bp"]),
+        "heart_rate": band_score(heart_rate, bands["heart_rate"]),
+        "sedation": 0 if sedation == Sedation.ALERT else policy.news2_not_alert_score,
+        "temperature_c": band_score(temperature_c, bands["temperature_c"]),
+    }
+
+
+def news2_risk(parameters: dict[str, int], policy: Policy = DEFAULT_POLICY) -> News2Risk:
+    """V1: aggregate 7 or more high; 5-6 medium; otherwise 3 in any one parameter low-medium; else low."""
+    score = sum(parameters.values())
+    if score >= policy.news2_high_from:
+        return News2Risk.HIGH
+    if score >= policy.news2_medium_from:
+        return News2Risk.MEDIUM
+    if any(points >= policy.news2_single_parameter_red for points in parameters.values()):
+        return News2Risk.LOW_MEDIUM
+    return News2Risk.LOW
+
+
+def news2(*, policy: Policy = DEFAULT_POLICY, **values) -> News2:
+    """V1: the NEWS2 of one set of observations (the keyword arguments of `news2_parameters`)."""
+    parameters = news2_parameters(policy=policy, **values)
+    return News2(sum(parameters.values()), news2_risk(parameters, policy), parameters)
+
+
+def news2_alert_needed(risk: str, open_alert_risks: list[str]) -> bool:
+    """V1: low-medium risk and above raise an urgent alert, unless one raised for the same or a higher risk is still
+    open for the patient; a higher risk raises a new one."""
+    rank = NEWS2_RISK_ORDER.index
+    if risk == News2Risk.LOW:
+        return False
+    return all(rank(News2Risk(other)) < rank(News2Risk(risk)) for other in open_alert_risks)
+
+
+def news2_alert_message(result: News2) -> str:
+    """V1: what the alert says: the score, its risk, the abnormal parameters, and the response it calls for."""
+    abnormal = ", ".join(f"{NEWS2_LABELS[name]} {result.parameters[name]}" for name in result.flagged)
+    return f"NEWS2 {result.score} ({result.risk.replace('_', '-')} risk): {abnormal}. {NEWS2_GUIDANCE[result.risk]}"
+
+
+def predose_window(dose_at: datetime, policy: Policy = DEFAULT_POLICY) -> tuple[datetime, datetime]:
+    """V2: a baseline counts for a dose when charted from `predose_baseline_minutes` before it up to (not at or
+    after) the dose time."""
+    return utc(dose_at) - timedelta(minutes=policy.predose_baseline_minutes), utc(dose_at)
+
+
+@dataclass(frozen=True)
+class PredoseCheck:
+    """V2: a test dose checked against its baseline observation (None when none was charted in the window)."""
+
+    baseline_at: datetime | None
+    news2: News2 | None
+    respiratory_rate: Decimal | None
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def predose_check(baseline_at: datetime | None, baseline_news2: News2 | None, respiratory_rate: Decimal | None,
+                  policy: Policy = DEFAULT_POLICY) -> PredoseCheck:  # fmt: skip
+    """V2: refused without a baseline in the window, or with a baseline NEWS2 of 5 or more, or a respiratory rate
+    under 10 (policy); a neurologist may override with a written reason."""
+    if baseline_at is None or baseline_news2 is None or respiratory_rate is None:
+        problem = (
+            f"V2: no baseline observation was charted in the {policy.predose_baseline_minutes} min before the dose; "
+            "chart one first."
+        )
+        return PredoseCheck(None, None, None, (problem,))
+    problems = []
+    if baseline_news2.score >= policy.predose_refuse_news2_from:
+        problems.append(
+            f"V2: the baseline NEWS2 is {baseline_news2.score} ({baseline_news2.risk.replace('_', '-')} risk); a test "
+            f"dose needs a baseline NEWS2 under {policy.predose_refuse_news2_from}."
+        )
+    if respiratory_rate < policy.predose_min_respiratory_rate:
+        problems.append(
+            f"V2: the baseline respiratory rate is {respiratory_rate}/min; a test dose needs "
+            f"{policy.predose_min_respiratory_rate}/min or more."
+        )
+    return PredoseCheck(baseline_at, baseline_news2, respiratory_rate, tuple(problems))
+
+
 # --- Implant, titration and pump programs (T1-T12) --------------------------------------------------------------
 
 COMMERCIAL_CONCENTRATIONS_MCG_PER_ML = (Decimal("50"), Decimal("500"), Decimal("2000"))  # T2
@@ -450,6 +631,7 @@ class DoseChangeKind(StrEnum):
     ADVERSE_EFFECT_REDUCTION = "adverse_effect_reduction"
     DISCONTINUATION = "discontinuation"
     RESTART = "restart"  # T14: after a stop, the restart dose is proposed directly
+    CONCENTRATION_CHANGE = "concentration_change"  # T15: a new strength at a refill, at the same daily dose
 
 
 class Phase(StrEnum):
@@ -602,6 +784,11 @@ def maintenance_range(daily_mcg: Decimal, origin: SpasticityOrigin, age: int) ->
 def next_step_at(activated_at: datetime, policy: Policy = DEFAULT_POLICY) -> datetime:
     """T3: the earliest time the next increase may be programmed after a change became active."""
     return utc(activated_at) + timedelta(hours=policy.titration_spacing_hours)
+
+
+def elective_replacement_alert_day(replacement_on: date, policy: Policy = DEFAULT_POLICY) -> date:
+    """T13: the ward day the alert for a pump's elective replacement (end of battery life) is raised."""
+    return replacement_on - timedelta(days=policy.elective_replacement_alert_days)
 
 
 def spaced_by_t3(kind: DoseChangeKind) -> bool:
@@ -780,21 +967,31 @@ class ProgramPeriod:
 
     start: datetime
     daily_mcg: Decimal
+    # T15: the strength the pump was programmed with for this period, when not the one of the fill (None).
+    concentration_mcg_per_ml: Decimal | None = None
 
 
 def volume_at(moment: datetime, refilled_at: datetime, volume_after_refill_ml: Decimal,
               concentration_mcg_per_ml: Decimal, programs: list[ProgramPeriod]) -> Decimal:  # fmt: skip
     """R2: the reservoir estimate follows the program in force over time: each change alters the slope from the
     moment it became active."""
-    used_mcg = Decimal(0)
+    used_mcg, used_ml_other = Decimal(0), Decimal(0)
     moment, refilled_at = utc(moment), utc(refilled_at)
-    ordered = sorted((ProgramPeriod(utc(p.start), p.daily_mcg) for p in programs), key=lambda p: p.start)
+    ordered = sorted(
+        (ProgramPeriod(utc(p.start), p.daily_mcg, p.concentration_mcg_per_ml) for p in programs), key=lambda p: p.start
+    )
     for i, period in enumerate(ordered):
         start = max(period.start, refilled_at)
         end = min(ordered[i + 1].start, moment) if i + 1 < len(ordered) else moment
         if end > start:
-            used_mcg += period.daily_mcg * Decimal((end - start).total_seconds()) / Decimal(86400)
-    return volume_after_refill_ml - used_mcg / concentration_mcg_per_ml
+            mcg = period.daily_mcg * Decimal((end - start).total_seconds()) / Decimal(86400)
+            # T15: the pump's volume rate follows the strength it was programmed with (the old one until the new
+            # program became active).
+            if period.concentration_mcg_per_ml is None:
+                used_mcg += mcg
+            else:
+                used_ml_other += mcg / period.concentration_mcg_per_ml
+    return volume_after_refill_ml - used_mcg / concentration_mcg_per_ml - used_ml_other
 
 
 def days_to_alarm(
@@ -860,3 +1057,85 @@ def residual_discrepancy(expected_ml: Decimal, found_ml: Decimal, policy: Policy
     """R5: the gap between the residual expected and the one found, when it is beyond the policy limit."""
     gap = abs(found_ml - expected_ml)
     return gap if gap > policy.residual_discrepancy_ml else None
+
+
+# --- Concentration change at a refill (T15) ---------------------------------------------------------------------
+# Exact Decimal arithmetic throughout; the figures are rounded only to be shown: hours to 0.1 h and the daily dose
+# during the transition to 0.01 mcg/day, both half-even (TRANSITION_HOURS, TRANSITION_DOSE).
+
+TRANSITION_HOURS = Decimal("0.1")
+TRANSITION_DOSE = CENT
+
+
+@dataclass(frozen=True)
+class ConcentrationTransition:
+    """T15: after a change of strength, the old-strength drug left in the pump's and catheter's dead space is
+    delivered first, at the new program's rate."""
+
+    old_concentration_mcg_per_ml: Decimal
+    new_concentration_mcg_per_ml: Decimal
+    dead_space_ml: Decimal
+    intended_daily_mcg: Decimal  # the new program's daily total (T7: segments included)
+    rate_ml_per_day: Decimal  # the new program's rate: intended dose / new strength (T2)
+    hours: Decimal  # how long the dead space lasts at that rate
+    daily_dose_mcg_during: Decimal  # old strength x new rate: what the patient gets meanwhile
+    warning: bool  # more than `concentration_transition_warning_percent` away from the intended dose
+
+    @property
+    def percent_of_intended(self) -> Decimal:
+        return self.daily_dose_mcg_during / self.intended_daily_mcg * 100
+
+    def message(self) -> str:
+        """The warning in words, with what to watch for (W1 below the intended dose, O1 above it)."""
+        watch = (
+            "watch for withdrawal signs (W1)"
+            if self.daily_dose_mcg_during < self.intended_daily_mcg
+            else "watch for overdose signs (O1)"
+        )
+        return (
+            f"T15: for about {self.hours.quantize(TRANSITION_HOURS)} h after the new program starts, the "
+            f"{self.old_concentration_mcg_per_ml} mcg/mL drug left in the dead space ({self.dead_space_ml} mL) runs "
+            f"at the new rate: {self.daily_dose_mcg_during.quantize(TRANSITION_DOSE)} mcg/day, "
+            f"{self.percent_of_intended.quantize(Decimal('1'))} % of the intended {self.intended_daily_mcg} mcg/day; "
+            f"{watch}."
+        )
+
+
+def concentration_transition(old_concentration_mcg_per_ml: Decimal, new_concentration_mcg_per_ml: Decimal,
+                             daily_mcg: Decimal, dead_space_ml: Decimal,
+                             policy: Policy = DEFAULT_POLICY) -> ConcentrationTransition:  # fmt: skip
+    """T15: new rate (mL/day) = daily dose / new strength; the dead space lasts dead space / rate x 24 h; meanwhile
+    the patient gets old strength x new rate per day, a warning when more than the policy percent (20 %) away from
+    the intended daily dose. `daily_mcg` is the new program's daily total (T7), above 0."""
+    rate = rate_ml_per_day(daily_mcg, new_concentration_mcg_per_ml)
+    during = old_concentration_mcg_per_ml * rate
+    # Compared exactly: |during - intended| x 100 > limit x intended.
+    off = abs(during - daily_mcg) * 100 > policy.concentration_transition_warning_percent * daily_mcg
+    return ConcentrationTransition(
+        old_concentration_mcg_per_ml=old_concentration_mcg_per_ml,
+        new_concentration_mcg_per_ml=new_concentration_mcg_per_ml,
+        dead_space_ml=dead_space_ml,
+        intended_daily_mcg=daily_mcg,
+        rate_ml_per_day=rate,
+        hours=dead_space_ml / rate * HOURS_PER_DAY,
+        daily_dose_mcg_during=during,
+        warning=off,
+    )
+
+
+def faster_program(current: tuple[Decimal, Decimal], pending: tuple[Decimal, Decimal]) -> tuple[Decimal, Decimal]:
+    """R2/T15: of two programs (strength mcg/mL, daily mcg), the one that empties the reservoir sooner (the larger
+    rate in mL/day). While a concentration change waits for signature and programming, the refill date is taken at
+    the faster of the program running and the one pending, so that neither makes the alarm come earlier than
+    announced."""
+    return max(current, pending, key=lambda program: program[1] / program[0])
+
+
+def concentration_change_kind(active_mcg: Decimal, new_mcg: Decimal, phase: Phase) -> DoseChangeKind:
+    """T15: the new program keeps the daily dose unless changed under T3-T6: an increase is a refill adjustment in
+    maintenance (T5; T3 in titration), spaced and banded as any; a decrease an adverse-effect reduction (T6)."""
+    if new_mcg == active_mcg:
+        return DoseChangeKind.CONCENTRATION_CHANGE
+    if new_mcg > active_mcg:
+        return DoseChangeKind.REFILL_ADJUSTMENT if phase == Phase.MAINTENANCE else DoseChangeKind.TITRATION
+    return DoseChangeKind.ADVERSE_EFFECT_REDUCTION

@@ -1,6 +1,7 @@
 """Forms translate what a person typed; the services decide. Field names match the services' arguments so that a
 refusal naming a field is shown next to it."""
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -230,6 +231,14 @@ class TestDoseForm(forms.Form):
     injection_seconds = forms.IntegerField(label="Injection over (seconds)", min_value=0,
                                            widget=forms.NumberInput(attrs={"inputmode": "numeric"}))  # fmt: skip
     resuscitation_ready = forms.BooleanField(label="Resuscitation equipment is at hand", required=False)
+    override_reason = forms.CharField(label="Override reason (neurologist, when the pre-dose check refuses; V2)",
+                                      required=False, widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+
+    def __init__(self, *args, may_override: bool, **kwargs):
+        """`may_override`: whether the caller may override a refused pre-dose check (the screening selector says)."""
+        super().__init__(*args, **kwargs)
+        if not may_override:
+            del self.fields["override_reason"]
 
 
 class ObservationForm(forms.Form):
@@ -246,6 +255,7 @@ class ObservationForm(forms.Form):
     temperature_c = decimal_field("Temperature (°C)")
     sedation = forms.ChoiceField(choices=[(s.value, s.value) for s in protocol.Sedation], widget=forms.RadioSelect,
                                  initial=protocol.Sedation.ALERT)  # fmt: skip
+    on_oxygen = forms.BooleanField(label="On supplemental oxygen (V1)", required=False)
     signs = forms.MultipleChoiceField(choices=[(s, s.replace("_", " ")) for s in sorted(protocol.ALL_SIGNS)],
                                       widget=forms.CheckboxSelectMultiple, required=False)  # fmt: skip
 
@@ -264,11 +274,39 @@ class ApprovalForm(forms.Form):
         attrs={"autocomplete": "off", "autocapitalize": "none"}))  # fmt: skip
     password = forms.CharField(label="Your password (electronic signature)", widget=forms.PasswordInput(
         attrs={"autocomplete": "current-password"}), strip=False)  # fmt: skip
-    acknowledge_warnings = forms.BooleanField(label="I have read the range warnings", required=False)
+    acknowledge_warnings = forms.BooleanField(
+        label="I have read the warnings (T8 range, T15 transition)", required=False
+    )
 
 
 class RejectForm(forms.Form):
     reason = forms.CharField(max_length=500)
+
+
+class EnteredInErrorForm(forms.Form):
+    """D4: the record stays, struck through with who, when and this reason."""
+
+    reason = forms.CharField(label="Why was it entered in error? (D4)", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+SEGMENT_LINE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s+(\d{1,3}(?:\.\d)?)\s*%?$")
+
+
+def segments_field():
+    # T7: one segment per line, its start and percent, e.g. "00:00 100" then "20:00 120"; empty for a flat program.
+    return forms.CharField(label="Time segments read back from the pump (one per line: HH:MM percent; empty if none)",
+                           required=False, widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+
+
+def read_segments(text: str) -> list[dict] | None:
+    """T12: the segments as typed, one `HH:MM percent` per line, in the services' form; None when none were typed."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    segments = []
+    for line in lines:
+        if not (match := SEGMENT_LINE.match(line)):
+            raise ValidationError(f"{line!r}: write each segment as HH:MM and the percent, e.g. 20:00 120.")
+        segments.append({"start": f"{match[1]}:{match[2]}", "percent": match[3]})
+    return segments or None
 
 
 class ProgrammingForm(forms.Form):
@@ -277,6 +315,22 @@ class ProgrammingForm(forms.Form):
     programmed_at = when_field("Programmed at")
     daily_dose_mcg = decimal_field("Daily dose read back from the pump (mcg/day)")
     concentration_mcg_per_ml = decimal_field("Concentration read back from the pump (mcg/mL)")
+    segments = segments_field()
+
+    def clean_segments(self):
+        return read_segments(self.cleaned_data["segments"])
+
+
+class ReadbackForm(forms.Form):
+    """T12: the second clinician's blind read-back. Never initialised with the approved values."""
+
+    read_at = when_field("Read back at")
+    daily_dose_mcg = decimal_field("Daily dose read back from the pump (mcg/day)")
+    concentration_mcg_per_ml = decimal_field("Concentration read back from the pump (mcg/mL)")
+    segments = segments_field()
+
+    def clean_segments(self):
+        return read_segments(self.cleaned_data["segments"])
 
 
 class RefillForm(forms.Form):
@@ -285,6 +339,34 @@ class RefillForm(forms.Form):
     volume_added_ml = decimal_field("Volume added (mL)", min_value=0)
     concentration_mcg_per_ml = decimal_field("Concentration (mcg/mL)")
     lot = forms.CharField(label="Lot", max_length=60)
+    # R6: both required; the service refuses the refill without them as well.
+    septum_access_confirmed = forms.BooleanField(
+        label="Accessed through the reservoir septum (never the catheter access port)"
+    )
+    aseptic_technique = forms.BooleanField(label="Aseptic technique")
+    # T15: only with a concentration other than the programmed one.
+    new_daily_dose_mcg = decimal_field("New strength only: daily dose of its new program (mcg/day)", min_value=0,
+                                       required=False)  # fmt: skip
+    new_segments = forms.CharField(label="New strength only: time segments (one per line: HH:MM percent; optional)",
+                                   required=False, widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    dead_space_ml = decimal_field("Pump and catheter dead space (mL, T15; not recorded at implant)", min_value=0,
+                                  required=False)  # fmt: skip
+
+    def __init__(self, *args, dead_space_recorded: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if dead_space_recorded:
+            del self.fields["dead_space_ml"]
+
+    def clean(self):
+        """T15: the new program goes to the service as `new_program`, given when a new daily dose was entered."""
+        cleaned = super().clean()
+        dose, segments = cleaned.pop("new_daily_dose_mcg", None), cleaned.pop("new_segments", "")
+        try:
+            segments = read_segments(segments or "")
+        except ValidationError as problem:
+            self.add_error("new_segments", problem)
+        cleaned["new_program"] = None if dose is None else {"new_daily_dose_mcg": dose, "segments": segments or []}
+        return cleaned
 
 
 class ProposeForm(forms.Form):

@@ -29,6 +29,7 @@ from wardflow.errors import DomainError, InvalidInput
 from wardflow.patients.models import Patient
 from wardflow.patients.selectors import visible_patients
 from wardflow.patients.services import register_patient
+from wardflow.policy import current_policy
 from wardflow.staff.models import Role
 from wardflow.staff.signing import mark_signer_identified, signer_identified
 
@@ -123,6 +124,8 @@ def patient(request, pk):
         "age": page.patient.age_years(today),
         "response_curves": charts.response_curves(page),
         "dose_history": charts.dose_history(page, now),
+        "latest_scored": selectors.latest_scored(page.observations),
+        "news2_series": charts.news2_series(page, now),
         "volume_now": titration_reads.estimated_volume(pump, now) if pump else None,
         "days_left": None if days_left is None else days_left.quantize(Decimal("0.1"), ROUND_DOWN),
     })  # fmt: skip
@@ -169,13 +172,18 @@ def give_dose(request, pk):
     trial = _trial_or_404(request, pk)
     number, mcg, due_at = screening_reads.next_dose(trial)
     form = forms.TestDoseForm(request.POST or None, initial={"dose_mcg": mcg,
-                              "volume_ml": protocol.ladder_volume_ml(mcg) if mcg else None})  # fmt: skip
+                              "volume_ml": protocol.ladder_volume_ml(mcg) if mcg else None},
+                              may_override=screening_reads.may_override_predose(request.user))  # fmt: skip
     if dose := submitted(request, form, screening.give_test_dose, actor=request.user, trial=trial):
         due = ", ".join(f"{ward_local(t):%H:%M}" for t in screening_reads.observations_due(dose))
         messages.success(request, f"Test dose {number} recorded. Observations are due at {due} (S5).")
         return redirect("patient", pk=trial.patient_id)
+    # V2: the pre-dose check for the time typed (now, until one is), shown before the dose is recorded.
+    given_at = getattr(form, "cleaned_data", {}).get("administered_at") or timezone.now()
     return render(request, "web/dose_form.html", {"form": form, "trial": trial, "number": number, "mcg": mcg,
                                                   "due_at": due_at, "patient": trial.patient,
+                                                  "predose": screening_reads.predose_check(trial.patient, given_at),
+                                                  "predose_at": given_at,
                                                   "concentration": protocol.TEST_DOSE_CONCENTRATION_MCG_PER_ML,
                                                   "min_injection_seconds": protocol.MIN_INJECTION_SECONDS})  # fmt: skip
 
@@ -186,10 +194,12 @@ def chart_observation(request, pk):
     # The service charts the observation to the patient's current trial (S10); the page only names it.
     trial = screening_reads.current_trials(patient).first()
     form = forms.ObservationForm(request.POST or None)
-    if submitted(request, form, screening.chart_observation, actor=request.user, patient=patient):
-        messages.success(request, "Observation charted.")
+    if observation := submitted(request, form, screening.chart_observation, actor=request.user, patient=patient):
+        news2 = f"NEWS2 {observation.news2_score} ({observation.news2_risk.replace('_', '-')} risk, V1)"
+        messages.success(request, f"Observation charted: {news2}.")
         return redirect("patient", pk=patient.pk)
-    return render(request, "web/observation_form.html", {"form": form, "patient": patient, "trial": trial})
+    return render(request, "web/observation_form.html", {"form": form, "patient": patient, "trial": trial,
+                                                         "news2_policy": selectors.news2_form_policy()})  # fmt: skip
 
 
 @role_required(Role.NEUROLOGIST)
@@ -244,29 +254,63 @@ def approve(request, pk):
 def program(request, pk):
     change = get_object_or_404(titration_reads.visible_dose_changes(request.user), pk=pk)
     form = forms.ProgrammingForm(request.POST or None)
-    if submitted(request, form, titration.confirm_programming, actor=request.user, change=change):
-        messages.success(request, "Programming confirmed: the new program is active.")
+    if done := submitted(request, form, titration.confirm_programming, actor=request.user, change=change):
+        if done.state == done.State.PROGRAMMED:
+            messages.success(request, "Programming recorded: a second clinician of the ward reads the pump back "
+                                      "before the new program is active (T12).")  # fmt: skip
+        else:
+            messages.success(request, "Programming confirmed: the new program is active.")
         return redirect("patient", pk=change.pump.patient_id)
     # T12: the approved values are deliberately not in this page's context.
-    return render(request, "web/program_form.html", {"form": form, "change_id": change.pk,
-                                                     "patient": change.pump.patient})  # fmt: skip
+    context = {"form": form, "change_id": change.pk, "patient": change.pump.patient,
+               "independent_readback": current_policy().independent_readback,
+               "transition": titration_reads.blind_transition(change)}  # fmt: skip
+    return render(request, "web/program_form.html", context)
+
+
+@role_required(*CLINICAL)
+def read_back(request, pk):
+    change = get_object_or_404(titration_reads.visible_dose_changes(request.user), pk=pk)
+    form = forms.ReadbackForm(request.POST or None)
+    if submitted(request, form, titration.read_back, actor=request.user, change=change):
+        messages.success(request, "Read-back matches: the new program is active (T12).")
+        return redirect("patient", pk=change.pump.patient_id)
+    refusal = titration_reads.readback_refusal(request.user, change)
+    # T12: the approved values are deliberately not in this page's context.
+    context = {"form": form, "patient": change.pump.patient, "programmed_by": change.programmed_by,
+               "refusal": describe(refusal) if refusal and not form.is_bound else ""}  # fmt: skip
+    return render(request, "web/readback_form.html", context)
 
 
 @role_required(*CLINICAL)
 def programming_queue(request):
     queue = list(selectors.programming_queue(request.user))
     programmable = {c.pk for c in queue if titration_reads.may_program(request.user, c)}
-    return render(request, "web/programming_queue.html", {"queue": queue, "programmable": programmable})
+    readable = {c.pk for c in queue if titration_reads.may_read_back(request.user, c)}
+    return render(request, "web/programming_queue.html",
+                  {"queue": queue, "programmable": programmable, "readable": readable})  # fmt: skip
 
 
 @role_required(*CLINICAL)
 def refill(request, pk):
     pump = get_object_or_404(titration_reads.visible_pumps(request.user), pk=pk)
-    form = forms.RefillForm(request.POST or None, initial={"concentration_mcg_per_ml": pump.concentration_mcg_per_ml})
-    if submitted(request, form, titration.record_refill, actor=request.user, pump=pump):
-        messages.success(request, "Refill recorded.")
+    form = forms.RefillForm(request.POST or None, initial={"concentration_mcg_per_ml": pump.concentration_mcg_per_ml},
+                            dead_space_recorded=pump.dead_space_ml is not None)  # fmt: skip
+    if refill := submitted(request, form, titration.record_refill, actor=request.user, pump=pump):
+        messages.success(request, "Refill recorded; an observation is due in "
+                                  f"{current_policy().refill_observation_hours} h (R6).")  # fmt: skip
+        # T15: the new strength's program waits for signature; its transition is shown now.
+        if change := titration_reads.concentration_change_of(refill):
+            transition = change.concentration_transition
+            messages.success(request, f"New program for {change.concentration_mcg_per_ml} mcg/mL proposed for "
+                                      f"signature. Transition: {transition['hours']} h at "
+                                      f"{transition['daily_dose_mcg_during']} mcg/day.")  # fmt: skip
+            for warning in change.warnings:
+                messages.warning(request, warning)
         return redirect("patient", pk=pump.patient_id)
-    intro = f"Programmed strength {pump.concentration_mcg_per_ml} mcg/mL; reservoir {pump.reservoir_ml} mL."
+    intro = (f"Programmed strength {pump.concentration_mcg_per_ml} mcg/mL; reservoir {pump.reservoir_ml} mL. R6: "
+             "access through the reservoir septum only, with aseptic technique. T15: a different concentration "
+             "needs the daily dose of its new program.")  # fmt: skip
     return form_page(request, form, "Record refill", "Record refill", patient=pump.patient, intro=intro)
 
 
@@ -313,6 +357,49 @@ def propose(request, pk):
                   f"non-zero daily dose was {last} mcg/day. {protocol.WITHDRAWAL_GUIDANCE}")  # fmt: skip
     return form_page(request, form, "Propose a dose change", "Propose", patient=pump.patient, intro=intro,
                      refusal=titration_reads.proposal_refusal(request.user, pump))  # fmt: skip
+
+
+def _entered_in_error(request, form, act, *, patient, what: str, refusal, **record):
+    """D4: the form page for marking a record entered in error, and the act on a valid reason."""
+    if submitted(request, form, act, actor=request.user, **record):
+        messages.success(request, f"{what} marked entered in error; it stays on the record, struck through (D4).")
+        return redirect("patient", pk=patient.pk)
+    intro = f"{what}. It stays visible, struck through with your name, the time and the reason; nothing counts it."
+    return form_page(request, form, "Mark entered in error", "Mark entered in error", patient=patient, intro=intro,
+                     refusal=refusal)  # fmt: skip
+
+
+@role_required(*CLINICAL)
+def observation_in_error(request, pk):
+    observation = get_object_or_404(screening_reads.visible_observations(request.user).select_related("patient"), pk=pk)
+    patient = observation.patient
+    refusal = screening_reads.correction_refusal(request.user, patient, observation)
+    form = forms.EnteredInErrorForm(request.POST or None)
+    what = f"Observation of {ward_local(observation.observed_at):%d %b %H:%M}"
+    return _entered_in_error(request, form, screening.mark_observation_entered_in_error, observation=observation,
+                             patient=patient, what=what, refusal=refusal)  # fmt: skip
+
+
+@role_required(*CLINICAL)
+def dose_in_error(request, pk):
+    dose = get_object_or_404(
+        screening_reads.visible_test_doses(request.user).select_related("trial__patient", "assessment"), pk=pk
+    )
+    refusal = screening_reads.dose_correction_refusal(request.user, dose)
+    form = forms.EnteredInErrorForm(request.POST or None)
+    what = f"Test dose {dose.number} ({dose.dose_mcg} mcg) of {ward_local(dose.administered_at):%d %b %H:%M}"
+    return _entered_in_error(request, form, screening.mark_test_dose_entered_in_error, test_dose=dose,
+                             patient=dose.trial.patient, what=what, refusal=refusal)  # fmt: skip
+
+
+@role_required(*CLINICAL)
+def refill_in_error(request, pk):
+    refill = get_object_or_404(titration_reads.visible_refills(request.user).select_related("pump__patient"), pk=pk)
+    refusal = titration_reads.refill_correction_refusal(request.user, refill.pump, refill)
+    form = forms.EnteredInErrorForm(request.POST or None)
+    what = f"Refill of {ward_local(refill.refilled_at):%d %b %H:%M} ({refill.volume_added_ml} mL)"
+    return _entered_in_error(request, form, titration.mark_refill_entered_in_error, refill=refill,
+                             patient=refill.pump.patient, what=what, refusal=refusal)  # fmt: skip
 
 
 @role_required(*CLINICAL)

@@ -2,6 +2,7 @@
 write one audit event (D1), and schedule or close its due-checks."""
 
 from .assessments import assess_response
+from .corrections import mark_observation_entered_in_error, mark_test_dose_entered_in_error
 from .doses import give_test_dose
 from .observations import chart_observation
 from .trials import cancel_trial, open_trial, resume_trial, suspend_trial
@@ -11,6 +12,8 @@ __all__ = [
     "cancel_trial",
     "chart_observation",
     "give_test_dose",
+    "mark_observation_entered_in_error",
+    "mark_test_dose_entered_in_error",
     "open_trial",
     "resume_trial",
     "suspend_trial",

@@ -15,7 +15,7 @@ from wardflow.protocol import Response, TrialState
 
 from ..kinds import AuditAction, CheckKind
 from ..models import Assessment, TestDose
-from ..selectors import assess_refusal, suggestion_for
+from ..selectors import assess_refusal, in_force, suggestion_for
 from .trials import lock_trial
 
 
@@ -38,7 +38,7 @@ def assess_response(
     now = timezone.now()
     assessed_at = assessed_at or now
     ensure_clinical_time("assessed_at", assessed_at, trial.patient, now)
-    observations = list(trial.observations.all())
+    observations = in_force(trial.observations.all())  # D4: one entered in error does not open the window (S6)
     charted_by_then = [o.observed_at for o in observations if o.observed_at <= assessed_at]
     if not protocol.may_be_assessed(dose.administered_at, charted_by_then):
         raise WorkflowConflict(

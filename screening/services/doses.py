@@ -1,5 +1,6 @@
-"""Giving a test dose (S1-S4, S11, P1): the next rung of the ladder, prepared and injected as the protocol says,
-24 h after the patient's previous test dose in any trial."""
+"""Giving a test dose (S1-S4, S11, P1, V2): the next rung of the ladder, prepared and injected as the protocol says,
+24 h after the patient's previous test dose in any trial, after a baseline observation that passes the pre-dose check
+(or a neurologist's override)."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,7 +17,14 @@ from wardflow.protocol import TrialState
 
 from ..kinds import AlertKind, AuditAction, CheckKind
 from ..models import ScreeningTrial, TestDose
-from ..selectors import earliest_test_dose_at, give_dose_refusal
+from ..selectors import (
+    earliest_test_dose_at,
+    give_dose_refusal,
+    in_force,
+    predose_check,
+    predose_override_refusal,
+    predose_refusal,
+)
 from .trials import lock_trial
 
 
@@ -32,14 +40,18 @@ def give_test_dose(
     route: str,
     injection_seconds: int,
     resuscitation_ready: bool,
+    override_reason: str = "",
 ) -> TestDose:
-    """Charts the dose, schedules its observations' overdue checks (S5, A1) and closes the "next dose due" ones."""
+    """Charts the dose, schedules its observations' overdue checks (S5, A1) and closes the "next dose due" ones. A
+    refused pre-dose check (V2) goes ahead only with a neurologist's `override_reason`."""
     trial = lock_trial(trial)
     if refusal := give_dose_refusal(actor, trial):
         raise refusal
+    if override_reason.strip() and (refusal := predose_override_refusal(actor)):
+        raise refusal
     patient = trial.patient
     ensure_clinical_time("administered_at", administered_at, patient)
-    doses = list(trial.doses.all())
+    doses = in_force(trial.doses.all())  # D4: a dose entered in error frees its rung
     number = len(doses) + 1
     expected = protocol.ladder_dose_mcg(number, trial.first_dose_mcg)
     # S3, S11: the patient's previous dose may be in an earlier trial (cancelled or not); the trial's lock keeps
@@ -71,6 +83,10 @@ def give_test_dose(
         errors["resuscitation_ready"] = ["S4: confirm that resuscitation equipment is at hand before the dose."]
     if errors:
         raise InvalidInput(errors, rule="S4" if "dose_mcg" not in errors and "volume_ml" not in errors else "S1")
+    predose = predose_check(patient, administered_at)
+    overridden = not predose.ok and bool(override_reason.strip())
+    if not predose.ok and not overridden:
+        raise predose_refusal(predose)
     dose = TestDose.objects.create(
         trial=trial,
         number=number,
@@ -81,6 +97,7 @@ def give_test_dose(
         route=route,
         injection_seconds=injection_seconds,
         resuscitation_ready=True,
+        predose_override_reason=override_reason if overridden else "",
         given_by=actor,
     )
     trial.start_observing()
@@ -96,7 +113,7 @@ def give_test_dose(
         )
     alerts.cancel_checks(subject=trial, kinds=[CheckKind.NEXT_DOSE_DUE])
     alerts.resolve_alerts(subject=trial, kinds=[AlertKind.NEXT_TEST_DOSE_DUE], actor=actor)
-    rules = ["S1", "S4"] + (["S2"] if expected == protocol.PEDIATRIC_FIRST_DOSE_MCG else [])
+    rules = ["S1", "S4", "V2"] + (["S2"] if expected == protocol.PEDIATRIC_FIRST_DOSE_MCG else [])
     if earliest is not None:
         rules += ["S3"] if doses else ["S3", "S11"]  # S11: a first dose spaced from an earlier trial's last one
     record_event(
@@ -114,7 +131,15 @@ def give_test_dose(
             "lot": lot,
             "route": route,
             "injection_seconds": injection_seconds,
+            "predose": {
+                "baseline_at": predose.baseline_at,
+                "news2": predose.news2.as_dict() if predose.news2 else None,
+                "respiratory_rate": predose.respiratory_rate,
+                "problems": list(predose.problems),
+                "overridden": overridden,
+            },
         },
         rules=rules,
+        reason=override_reason if overridden else "",
     )
     return dose

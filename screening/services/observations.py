@@ -1,6 +1,6 @@
 """Charting an observation (S5): during screening or for an implanted patient. Signs raise alerts (S10, O1, W1) whose
 guidance fits whether the patient has a pump; a serious adverse event suspends an open trial (S10); a charted time
-closes its due check (A1)."""
+closes its due check (A1). Every observation carries its NEWS2, and a raised one alerts the neurologists (V1)."""
 
 from datetime import datetime
 
@@ -18,7 +18,13 @@ from wardflow.staff.models import Role
 
 from ..kinds import AlertKind, AuditAction, CheckKind
 from ..models import OPEN_STATES, Observation, ScreeningTrial
-from ..selectors import CURRENT_STATES, closed_trial_refusal, has_pump_in_place, intrathecal_infusion_started
+from ..selectors import (
+    CURRENT_STATES,
+    closed_trial_refusal,
+    has_pump_in_place,
+    intrathecal_infusion_started,
+    news2_values,
+)
 from .trials import lock_current_trial, lock_trial
 
 SIGNS_ALERT_KINDS = {
@@ -46,7 +52,7 @@ def _validate_observation(patient, observed_at: datetime, values: dict, signs: l
 
 @transaction.atomic
 def chart_observation(*, actor, patient, observed_at: datetime, signs=(), trial: ScreeningTrial | None = None,
-                      **values) -> Observation:  # fmt: skip
+                      on_oxygen: bool = False, **values) -> Observation:  # fmt: skip
     """Without a trial given, the observation belongs to the patient's open or suspended trial, if any (S10: a
     suspended trial keeps its observations), so that it counts for that trial's assessment window (S7)."""
     signs = list(dict.fromkeys(signs))
@@ -55,16 +61,20 @@ def chart_observation(*, actor, patient, observed_at: datetime, signs=(), trial:
     _validate_observation(patient, observed_at, values, signs)
     if trial is not None and trial.state not in CURRENT_STATES:
         raise closed_trial_refusal(trial)
-    observation = Observation.objects.create(
-        patient=patient, trial=trial, observed_at=observed_at, signs=signs, charted_by=actor, **values
-    )
-    rules = ["S5"]
+    observation = Observation(patient=patient, trial=trial, observed_at=observed_at, signs=signs, on_oxygen=on_oxygen,
+                              charted_by=actor, **values)  # fmt: skip
+    score = protocol.news2(policy=current_policy(), **news2_values(observation))  # V1
+    observation.news2_score, observation.news2_risk = score.score, score.risk
+    observation.news2_parameters = score.parameters
+    observation.save()
+    rules = ["S5", "V1"]
     serious = protocol.serious_adverse_events(signs, values["sedation"])
     if trial is not None and serious and trial.state in OPEN_STATES:
         trial.suspend()
         trial.status_reason = "S10: serious adverse event charted: " + ", ".join(serious)
         trial.save()
     rules += raise_sign_alerts(observation)
+    raise_early_warning_alert(observation, score)
     _resolve_filled_slots(observation, actor)
     state_changed = trial is not None and trial.state != before_state
     record_event(
@@ -74,7 +84,14 @@ def chart_observation(*, actor, patient, observed_at: datetime, signs=(), trial:
         patient=patient,
         subject=observation,
         before={"trial_state": before_state} if state_changed else None,
-        after={**values, "signs": signs, **({"trial_state": trial.state} if state_changed else {})},
+        after={
+            **values,
+            "signs": signs,
+            "on_oxygen": on_oxygen,
+            "news2_score": score.score,
+            "news2_risk": score.risk,
+            **({"trial_state": trial.state} if state_changed else {}),
+        },
         rules=rules,
     )
     return observation
@@ -110,6 +127,27 @@ def raise_sign_alerts(observation: Observation) -> list[str]:
         )
         rules.append(signs_alert.rule)
     return rules
+
+
+def raise_early_warning_alert(observation: Observation, score: protocol.News2) -> None:
+    """V1: NEWS2 low-medium risk or above alerts the ward's neurologists (urgent, so escalated when unacknowledged,
+    A2), unless an alert raised for the same or a higher risk is still open for the patient."""
+    open_alerts = Alert.objects.filter(
+        patient=observation.patient, kind=AlertKind.EARLY_WARNING, state__in=[Alert.State.OPEN, Alert.State.ESCALATED]
+    ).values_list("subject_id", flat=True)
+    open_risks = Observation.objects.filter(pk__in=[int(pk) for pk in open_alerts]).values_list("news2_risk", flat=True)
+    if not protocol.news2_alert_needed(score.risk, list(open_risks)):
+        return
+    alerts.raise_alert(
+        kind=AlertKind.EARLY_WARNING,
+        severity=protocol.Severity.URGENT,
+        patient=observation.patient,
+        rule="V1",
+        message=protocol.news2_alert_message(score),
+        target_role=Role.NEUROLOGIST,
+        subject=observation,
+        due_at=observation.observed_at,
+    )
 
 
 def _resolve_filled_slots(observation: Observation, actor) -> None:

@@ -62,8 +62,32 @@
     });
   }
 
+  // V1: NEWS2 over hours before now, the policy's medium and high thresholds shaded.
+  function news2Series(series) {
+    var canvas = document.getElementById("news2-series");
+    if (!canvas || !series) return;
+    new Chart(canvas, {
+      type: "line",
+      data: { datasets: [
+        { label: "NEWS2", data: xy(series.points), borderColor: "#0b5cad", pointRadius: 5 }
+      ] },
+      options: {
+        animation: false,
+        plugins: { annotation: { annotations: {
+          medium: { type: "box", yMin: series.medium_from, yMax: series.high_from, backgroundColor: "rgba(240,140,0,0.15)", borderWidth: 0, label: { display: true, content: "medium", position: "start" } },
+          high: { type: "box", yMin: series.high_from, backgroundColor: "rgba(179,38,30,0.15)", borderWidth: 0, label: { display: true, content: "high", position: "start" } }
+        } } },
+        scales: {
+          x: { type: "linear", max: 0, title: { display: true, text: "hours before now" } },
+          y: { beginAtZero: true, suggestedMax: series.high_from, title: { display: true, text: "NEWS2" } }
+        }
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     (data("response-curves") || []).forEach(responseCurve);
     doseHistory(data("dose-history-data"));
+    news2Series(data("news2-series-data"));
   });
 })();

@@ -43,7 +43,7 @@ def test_responder_on_dose_1(clock, ward_team, adult, duration, lasting):
     assert [a for a, _ in actions()].count("test_dose.given") == 1
     assert {a: r for a, r in actions() if a != "observation.charted"} == {
         "screening.opened": ["S1"],
-        "test_dose.given": ["S1", "S4"],
+        "test_dose.given": ["S1", "S4", "V2"],
         "response.assessed": ["S6", "S7", "S8", "S9"],
     }
     assert verify_chain().ok
@@ -76,7 +76,7 @@ def test_responder_on_dose_2_after_an_inadequate_dose_1(clock, ward_team, adult)
     observe_dose(nurse, trial_id, hours(24), penn_after="1")
     assert assess(neuro, second.json()["id"], "positive", duration_hours="7").status_code == 201
     assert trial_of(neuro, trial_id)["state"] == "candidate"
-    assert {a: r for a, r in actions() if a == "test_dose.given"} == {"test_dose.given": ["S1", "S3", "S4"]}
+    assert {a: r for a, r in actions() if a == "test_dose.given"} == {"test_dose.given": ["S1", "S3", "S4", "V2"]}
     assert [a for a, _ in actions()].count("response.assessed") == 2
     assert verify_chain().ok
 

@@ -6,7 +6,7 @@ import pytest
 
 from alerts.models import DueCheck
 from screening.models import TestDose
-from tests.screening.support import T0, dose_body, give, hours, open_trial, trial_of, when
+from tests.screening.support import T0, chart, dose_body, give, hours, open_trial, trial_of, when
 from wardflow.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +50,7 @@ def test_missing_resuscitation_confirmation_is_refused(ward_team, open_trial_id)
 
 
 def test_late_entry_of_a_dose_is_accepted_with_event_and_entry_times(clock, ward_team, open_trial_id):
+    chart(ward_team[0], open_trial_id, hours(-0.5))  # baseline (V2)
     clock.move_to(hours(3))
     response = give(ward_team[0], open_trial_id, hours(0))
     assert response.status_code == 201
@@ -78,6 +79,7 @@ def test_no_second_dose_while_the_first_is_unassessed(clock, ward_team, open_tri
 def test_a_dose_an_hour_after_a_cancelled_trials_dose_is_refused_until_24_h_after_it_s3(clock, ward_team, adult,
                                                                                        open_trial_id):  # fmt: skip
     nurse, neuro = ward_team
+    chart(nurse, open_trial_id, hours(-0.5))  # baseline (V2)
     assert give(nurse, open_trial_id, hours(0)).status_code == 201
     clock.move_to(hours(0.5))
     cancelled = neuro.post(f"/api/v1/screening-trials/{open_trial_id}/cancel/", {"reason": "consent withdrawn"},

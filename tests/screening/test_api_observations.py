@@ -39,18 +39,19 @@ def test_invalid_observation_is_refused_and_nothing_written(ward_team, open_tria
 
 def test_serious_adverse_event_suspends_the_trial_and_raises_an_urgent_alert_s10(clock, ward_team, open_trial_id):
     nurse, neuro = ward_team
+    chart(nurse, open_trial_id, hours(-0.5))  # baseline (V2)
     give(nurse, open_trial_id, hours(0))
     clock.move_to(hours(2))
     response = chart(nurse, open_trial_id, hours(2), signs=["respiratory_depression"], respiratory_rate="6")
     assert response.status_code == 201
     assert trial_of(neuro, open_trial_id)["state"] == "suspended"
-    alert = Alert.objects.get()
+    alert = Alert.objects.get(kind="serious_adverse_event")
     assert (alert.severity, alert.rule, alert.target_role) == ("urgent", "S10", "neurologist")
     assert set(AuditEvent.objects.get(action="observation.charted", after__signs=["respiratory_depression"]).rules) == {
-        "S5", "S10",
+        "S5", "S10", "V1",
     }  # fmt: skip
     inbox = neuro.get("/api/v1/alerts/?state=open").json()["results"]
-    assert [a["rule"] for a in inbox] == ["S10"]
+    assert sorted(a["rule"] for a in inbox) == ["S10", "V1"]  # V1: a respiratory rate of 6 scores 3
 
 
 def test_withdrawal_signs_with_a_pump_in_place_raise_an_urgent_alert_with_guidance_w1(clock, ward_team,
@@ -66,10 +67,11 @@ def test_withdrawal_signs_with_a_pump_in_place_raise_an_urgent_alert_with_guidan
 
 def test_withdrawal_list_signs_after_a_test_bolus_warn_the_neurologists_w1(clock, ward_team, open_trial_id):
     nurse, neuro = ward_team
+    chart(nurse, open_trial_id, hours(-0.5))  # baseline (V2)
     give(nurse, open_trial_id, hours(0))
     clock.move_to(hours(2))
     assert chart(nurse, open_trial_id, hours(2), signs=["hypotension"], systolic_bp="86").status_code == 201
-    inbox = neuro.get("/api/v1/alerts/?state=open").json()["results"]
+    inbox = [a for a in neuro.get("/api/v1/alerts/?state=open").json()["results"] if a["rule"] == "W1"]
     assert [(a["kind"], a["severity"], a["rule"]) for a in inbox] == [("bolus_adverse_effect", "warning", "W1")]
     assert "restore intrathecal delivery" not in inbox[0]["message"].lower()
     assert not Alert.objects.filter(kind="withdrawal_signs").exists()
@@ -77,19 +79,20 @@ def test_withdrawal_list_signs_after_a_test_bolus_warn_the_neurologists_w1(clock
 
 def test_overdose_signs_raise_an_urgent_alert_o1(clock, ward_team, open_trial_id):
     chart(ward_team[0], open_trial_id, hours(0), signs=["somnolence"], sedation="drowsy")
-    alert = Alert.objects.get()
+    alert = Alert.objects.get(rule="O1")
     assert (alert.rule, alert.kind) == ("O1", "overdose_signs")
     assert ScreeningTrial.objects.get().state == "awaiting_dose"
 
 
 def test_coma_suspends_the_trial_with_guidance_for_a_patient_without_a_pump_s10(clock, ward_team, open_trial_id):
     nurse, neuro = ward_team
+    chart(nurse, open_trial_id, hours(-0.5))  # baseline (V2)
     give(nurse, open_trial_id, hours(0))
     clock.move_to(hours(3))
     response = chart(nurse, open_trial_id, hours(3), signs=["coma"], sedation="unrousable")
     assert response.status_code == 201
     assert trial_of(neuro, open_trial_id)["state"] == "suspended"
-    [alert] = neuro.get("/api/v1/alerts/?state=open").json()["results"]
+    [alert] = [a for a in neuro.get("/api/v1/alerts/?state=open").json()["results"] if a["rule"] == "S10"]
     assert (alert["kind"], alert["severity"], alert["rule"]) == ("serious_adverse_event", "urgent", "S10")
     assert "emergency team" in alert["message"] and "reservoir" not in alert["message"]
 

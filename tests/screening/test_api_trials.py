@@ -20,6 +20,7 @@ def test_pediatric_25_mcg_start_with_a_reason_s2(clock, ward_team, child):
     assert opened.status_code == 201, opened.json()
     assert opened.json()["next_dose_mcg"] == "25.0"
     assert AuditEvent.objects.get(action="screening.opened").rules == ["S1", "S2"]
+    chart(nurse, opened.json()["id"], hours(-0.5))  # baseline (V2)
     wrong_volume = give(nurse, opened.json()["id"], hours(0), "25", "1")
     assert wrong_volume.status_code == 400
     assert "of the 50 mcg/mL solution is 0.5 mL" in wrong_volume.json()["volume_ml"][0]  # the right volume (S1)
@@ -105,7 +106,8 @@ def test_trial_state_cannot_be_set_around_the_state_machine(clock, ward_team, op
 
 def test_cancelling_a_trial_needs_a_reason_and_closes_its_due_checks(clock, ward_team, open_trial_id):
     nurse, neuro = ward_team
-    give(nurse, open_trial_id, hours(0))
+    chart(nurse, open_trial_id, hours(-0.5))  # baseline (V2)
+    assert give(nurse, open_trial_id, hours(0)).status_code == 201
     no_reason = neuro.post(f"/api/v1/screening-trials/{open_trial_id}/cancel/", {"reason": " "}, format="json")
     assert no_reason.status_code == 400
     cancelled = neuro.post(f"/api/v1/screening-trials/{open_trial_id}/cancel/", {"reason": "family withdrew consent"},

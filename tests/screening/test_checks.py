@@ -29,16 +29,19 @@ def test_infection_charted_mid_trial_suspends_it_until_resolved_and_resumed_p1(c
     )
     assert resumed.status_code == 200
     assert resumed.json()["state"] == "awaiting_dose"
+    chart(nurse, open_trial_id, hours(-0.5))  # baseline (V2)
     assert give(nurse, open_trial_id, hours(0)).status_code == 201
 
 
 def test_a_dose_schedules_an_overdue_check_for_each_observation(ward_team, open_trial_id):
+    chart(ward_team[0], open_trial_id, hours(-0.5))  # baseline (V2)
     give(ward_team[0], open_trial_id, hours(0))
     due = sorted(DueCheck.objects.filter(kind="screening.observation_overdue").values_list("due_at", flat=True))
     assert due == [hours(h) + timedelta(minutes=15) for h in range(1, 9)]
 
 
 def test_dispatcher_raises_observation_overdue_when_nothing_is_charted(ward_team, open_trial_id):
+    chart(ward_team[0], open_trial_id, hours(-0.5))  # baseline (V2)
     give(ward_team[0], open_trial_id, hours(0))
     dispatch_due_checks(now=hours(1) + timedelta(minutes=14))
     assert not Alert.objects.exists()
@@ -50,6 +53,7 @@ def test_dispatcher_raises_observation_overdue_when_nothing_is_charted(ward_team
 
 def test_dispatcher_raises_nothing_when_the_observation_was_charted_in_time(clock, ward_team, open_trial_id):
     nurse, _ = ward_team
+    chart(nurse, open_trial_id, hours(-0.5))  # baseline (V2)
     give(nurse, open_trial_id, hours(0))
     clock.move_to(hours(1))
     chart(nurse, open_trial_id, hours(1) - timedelta(minutes=5))
@@ -61,6 +65,7 @@ def test_dispatcher_raises_nothing_when_the_observation_was_charted_in_time(cloc
 
 def test_a_late_observation_resolves_its_overdue_alert(clock, ward_team, open_trial_id):
     nurse, _ = ward_team
+    chart(nurse, open_trial_id, hours(-0.5))  # baseline (V2)
     give(nurse, open_trial_id, hours(0))
     dispatch_due_checks(now=hours(1.3))
     clock.move_to(hours(1.4))

@@ -18,12 +18,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_dose_1_starts_the_observation_and_schedules_a_check_for_each_observation_s5(trial, nurse):
+    chart_on(nurse, trial.patient, hours(-0.5), trial=trial)  # baseline (V2)
     dose = give_dose(nurse, trial, hours(0))
     trial.refresh_from_db()
     assert (dose.number, dose.dose_mcg, trial.state) == (1, Decimal("50"), TrialState.OBSERVING)
     due = DueCheck.objects.filter(kind="screening.observation_overdue").order_by("due_at")
     assert [c.payload["slot_due_at"] for c in due] == [hours(h).isoformat() for h in range(1, 9)]
-    assert AuditEvent.objects.get(action="test_dose.given").rules == ["S1", "S4"]
+    assert AuditEvent.objects.get(action="test_dose.given").rules == ["S1", "S4", "V2"]
 
 
 def test_dose_2_within_24_h_of_dose_1_is_refused_s3(clock, dose, nurse, neurologist):
@@ -76,6 +77,7 @@ def test_giving_a_dose_closes_the_next_dose_due_check_s3(clock, dose, nurse, neu
     chart_on(nurse, dose.trial.patient, hours(4), trial=dose.trial)
     services.assess_response(actor=neurologist, test_dose=dose, response="inadequate")
     clock.move_to(hours(24) + timedelta(minutes=5))
+    chart_on(nurse, dose.trial.patient, hours(23.5), trial=dose.trial)  # baseline (V2)
     give_dose(nurse, dose.trial, hours(24), number=2)
     next_due = DueCheck.objects.get(kind="screening.next_dose_due")
     assert next_due.state == DueCheck.State.CANCELLED
@@ -110,9 +112,10 @@ def test_the_first_dose_of_a_new_trial_is_spaced_to_the_second_s3(clock, not_can
     clock.move_to(hours(18))
     with pytest.raises(WorkflowConflict):
         give_dose(nurse, second, hours(18) - timedelta(seconds=1))
+    chart_on(nurse, not_candidate_adult, hours(17.5), trial=second)  # baseline (V2)
     dose = give_dose(nurse, second, hours(18))
     assert (dose.number, dose.dose_mcg) == (1, Decimal("50"))
-    assert AuditEvent.objects.get(action="test_dose.given").rules == ["S1", "S11", "S3", "S4"]
+    assert AuditEvent.objects.get(action="test_dose.given").rules == ["S1", "S11", "S3", "S4", "V2"]
 
 
 def test_a_dose_dated_long_before_the_patients_registration_is_refused(trial, nurse):

@@ -4,7 +4,17 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from tests.titration.support import PASSWORD, T0, approve, at, candidate_trial, implant, implant_fields, programmed
+from tests.titration.support import (
+    PASSWORD,
+    T0,
+    approve,
+    at,
+    candidate_trial,
+    implant,
+    implant_fields,
+    programmed,
+    put_in_force,
+)
 from titration import services
 from titration.models import DoseChange, Pump
 
@@ -54,8 +64,6 @@ def signed_initial(implanted, neurologist) -> DoseChange:
 
 @pytest.fixture
 def active_pump(signed_initial, nurse) -> Pump:
-    """Through the services: the initial 100 mcg/day active since T0."""
-    services.confirm_programming(actor=nurse, change=signed_initial, programmed_at=timezone.now(),
-                                 daily_dose_mcg=signed_initial.new_daily_dose_mcg,
-                                 concentration_mcg_per_ml=signed_initial.pump.concentration_mcg_per_ml)  # fmt: skip
+    """Through the services: the initial 100 mcg/day active since T0 (programmed and read back, T12)."""
+    put_in_force(nurse, signed_initial, timezone.now(), "100")
     return Pump.objects.get(pk=signed_initial.pump_id)

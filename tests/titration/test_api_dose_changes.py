@@ -226,7 +226,7 @@ def test_a_night_segment_program_delivers_the_daily_total(clock, team, running_p
     change = propose(neuro, running_pump, "123", segments=segments).json()
     approve(neuro, change["id"])
     clock.move_to(at(days=1))
-    assert programmed(nurse_client, change["id"], at(days=1), "123").status_code == 200
+    assert programmed(nurse_client, change["id"], at(days=1), "123", segments=segments).status_code == 200
     shown = pump_of(neuro, running_pump)["segments"]
     assert [s["start"] for s in shown] == ["00:00", "20:00", "23:00"]
     rates = [Decimal(s["rate_mcg_per_hour"]) for s in shown]

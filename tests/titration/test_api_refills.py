@@ -25,7 +25,7 @@ def test_a_refill_moves_the_refill_due_date(clock, team, running_pump):
     assert after == at(days=80 + 87)
     assert Refill.objects.get().expected_residual_ml == Decimal("4")
     assert not Alert.objects.filter(kind="residual_discrepancy").exists()
-    assert AuditEvent.objects.get(action="refill.recorded").rules == ["R1", "R2", "R5"]
+    assert AuditEvent.objects.get(action="refill.recorded").rules == ["R1", "R2", "R5", "R6"]
 
 
 def test_a_residual_off_by_more_than_2_ml_raises_the_r5_advisory(clock, team, running_pump):

@@ -90,7 +90,9 @@ def test_the_titration_step_falls_due_after_the_hospitals_spacing_t3(settings, c
 
 def test_every_titration_check_has_a_handler_and_a_board_label():
     assert set(CHECK_HANDLERS) == set(CheckKind)
-    assert [kind.label for kind in CheckKind] == ["Refill reminder", "Refill due", "Titration step"]
+    assert [kind.label for kind in CheckKind] == [
+        "Refill reminder", "Refill due", "Titration step", "Observation", "Pump replacement"
+    ]  # fmt: skip
 
 
 def test_an_overdue_refill_is_raised_again_at_the_policy_interval_r3(clock, settings, running_pump):

@@ -10,7 +10,7 @@ import pytest
 
 from alerts.models import Alert
 from screening import services as screening
-from tests.titration.support import PASSWORD, T0, approve, at, programmed, propose, refill
+from tests.titration.support import PASSWORD, T0, approve, at, programmed, propose, put_in_force, refill
 from titration import selectors, services
 from titration.models import DoseChange, Pump, Refill
 from wardflow.audit.models import AuditEvent
@@ -29,9 +29,8 @@ def signer(make_staff, ward):
 
 
 def confirm(nurse, change: DoseChange, when: datetime, dose: str) -> DoseChange:
-    """The nurse's blind re-entry of what the pump reads back."""
-    return services.confirm_programming(actor=nurse, change=change, programmed_at=when, daily_dose_mcg=Decimal(dose),
-                                        concentration_mcg_per_ml=Decimal("500"))  # fmt: skip
+    """The nurse's blind re-entry of what the pump reads back, and a second nurse's read-back (T12)."""
+    return put_in_force(nurse, change, when, dose)
 
 
 def sign_and_program(nurse, signer, change: DoseChange, when: datetime) -> DoseChange:

@@ -1,7 +1,8 @@
 """A pump's life through the HTTP API (T1, T13, P1): one pump in place per patient, its explant, its replacement
-carrying the program in force over, and nothing more done to a pump taken out."""
+carrying the program in force over, nothing more done to a pump taken out, and the alert ahead of its elective
+replacement date."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,9 @@ from screening.models import Assessment, ScreeningTrial, TestDose
 from tests.titration.support import approve, at, candidate_trial, implant, programmed, propose, pump_of, refill
 from titration import selectors
 from titration.models import DoseChange, Pump, Refill
+from titration.services import elective_replacement_alert
 from wardflow.audit.models import AuditEvent
+from wardflow.clinical_time import ward_timezone
 from wardflow.protocol import Response, TrialState
 
 pytestmark = pytest.mark.django_db
@@ -187,7 +190,7 @@ def night_program(clock, team, running_pump):
     change = propose(nurse_client, running_pump, "120", segments=NIGHT).json()
     approve(neuro, change["id"])
     clock.move_to(at(days=1))
-    assert programmed(nurse_client, change["id"], at(days=1), "120").status_code == 200
+    assert programmed(nurse_client, change["id"], at(days=1), "120", segments=NIGHT).status_code == 200
     return running_pump
 
 
@@ -222,7 +225,7 @@ def test_the_carried_over_dose_is_signed_and_programmed_then_the_refill_dates_ru
     clock.move_to(at(days=30))
     carried = replace(neuro, night_program, at(days=30)).json()["initial_dose_change"]
     assert approve(neuro, carried["id"]).status_code == 200
-    assert programmed(nurse_client, carried["id"], at(days=30), "120").status_code == 200
+    assert programmed(nurse_client, carried["id"], at(days=30), "120", segments=NIGHT).status_code == 200
     new = Pump.objects.get(explanted_at__isnull=True)
     # (20 - 2) mL x 500 mcg/mL / 120 mcg/day = 75 days to the alarm from the new fill, due 3 days before
     assert (new.active_change_id, new.refill_due_at) == (carried["id"], at(days=30 + 72))
@@ -257,3 +260,73 @@ def test_the_pages_ask_who_may_explant_replace_and_refill_a_pump_t13(active_pump
     assert not selectors.may_explant(neurologist, active_pump)
     assert not selectors.may_replace(neurologist, active_pump)
     assert not selectors.may_refill(nurse, active_pump)
+
+
+# --- elective replacement (T13) -----------------------------------------------------------------------------------
+
+
+def ward_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ward_timezone())
+
+
+def implanted_with_battery_end(clock, team, nurse, neurologist, patient, battery_end: str) -> int:
+    _, neuro = team
+    trial = candidate_trial(clock, neurologist, nurse, patient)
+    response = implant(neuro, patient, trial, elective_replacement_at=battery_end)
+    assert response.status_code == 201, response.json()
+    return response.json()["id"]
+
+
+def test_the_elective_replacement_alert_falls_due_90_days_before_the_date_t13(clock, team, nurse, neurologist,
+                                                                              spinal_adult):  # fmt: skip
+    pump_id = implanted_with_battery_end(clock, team, nurse, neurologist, spinal_adult, "2033-10-01")
+    check = DueCheck.objects.get(kind="titration.elective_replacement", state="pending")
+    assert (check.subject_id, check.due_at) == (str(pump_id), ward_midnight(date(2033, 7, 3)))  # 90 days before
+    assert not Alert.objects.filter(kind="elective_replacement").exists()
+    clock.move_to(ward_midnight(date(2033, 7, 3)) - timedelta(minutes=1))
+    dispatch_due_checks()
+    assert not Alert.objects.filter(kind="elective_replacement").exists()
+    clock.move_to(ward_midnight(date(2033, 7, 3)))
+    dispatch_due_checks()
+    alert = Alert.objects.get(kind="elective_replacement")
+    assert (alert.severity, alert.rule, alert.target_role) == ("warning", "T13", "neurologist")
+    assert f"SN-{Pump.objects.get().screening_trial_id}" in alert.message and "2033-10-01" in alert.message
+    assert "in 90 day(s)" in alert.message
+
+
+def test_a_date_already_within_90_days_at_implant_raises_the_alert_at_once_t13(clock, team, nurse, neurologist,
+                                                                               spinal_adult):  # fmt: skip
+    implanted_with_battery_end(clock, team, nurse, neurologist, spinal_adult, "2026-12-01")  # 61 days after T0
+    alert = Alert.objects.get(kind="elective_replacement")
+    assert (alert.severity, alert.raised_at) == ("warning", at())
+    assert "2026-12-01" in alert.message and "in 61 day(s)" in alert.message
+    assert not DueCheck.objects.filter(kind="titration.elective_replacement").exists()
+
+
+def test_no_elective_replacement_alert_without_a_date_t13(clock, team, running_pump):
+    assert not DueCheck.objects.filter(kind="titration.elective_replacement").exists()
+    assert not Alert.objects.filter(kind="elective_replacement").exists()
+
+
+def test_an_explant_cancels_the_elective_replacement_check_and_closes_its_alert_t13(clock, team, nurse, neurologist,
+                                                                                    spinal_adult):  # fmt: skip
+    pump_id = implanted_with_battery_end(clock, team, nurse, neurologist, spinal_adult, "2033-10-01")
+    elective_replacement_alert(Pump.objects.get(pk=pump_id), at())  # as its check raises it
+    assert explant(team[1], pump_id).status_code == 200
+    assert Alert.objects.get(kind="elective_replacement").state == "resolved"
+    assert not DueCheck.objects.filter(kind="titration.elective_replacement", state="pending").exists()
+
+
+def test_a_replacement_moves_the_elective_replacement_check_to_the_new_pump_t13(clock, team, nurse, neurologist,
+                                                                                spinal_adult):  # fmt: skip
+    nurse_client, neuro = team
+    pump_id = implanted_with_battery_end(clock, team, nurse, neurologist, spinal_adult, "2033-10-01")
+    change_id = Pump.objects.get(pk=pump_id).dose_changes.get().pk
+    assert approve(neuro, change_id).status_code == 200
+    assert programmed(nurse_client, change_id, at(), "100").status_code == 200
+    clock.move_to(at(days=30))
+    new = replace(neuro, pump_id, at(days=30), elective_replacement_at="2040-05-01").json()
+    checks = DueCheck.objects.filter(kind="titration.elective_replacement")
+    assert checks.get(subject_id=str(pump_id)).state == "cancelled"
+    assert checks.get(subject_id=str(new["id"])).due_at == ward_midnight(date(2040, 2, 1))
+    assert not Alert.objects.filter(kind="elective_replacement").exists()

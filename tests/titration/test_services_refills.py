@@ -1,5 +1,5 @@
-"""record_refill called directly: the reservoir estimate and the refill schedule restart from the new fill, and a
-refused refill leaves the pump as it was (R1, R2, R3, T2)."""
+"""record_refill called directly: the reservoir estimate and the refill schedule restart from the new fill, a
+refused refill leaves the pump as it was (R1, R2, R3, R6, T15), and an observation falls due an hour later (R6)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -8,19 +8,36 @@ import pytest
 
 from alerts.models import Alert, DueCheck
 from alerts.services import dispatch_due_checks
+from screening import services as screening
 from tests.titration.support import at
 from titration import services
-from titration.models import Pump, Refill
+from titration.models import DoseChange, Pump, Refill
 from wardflow.audit.models import AuditEvent
-from wardflow.errors import InvalidInput, WorkflowConflict
+from wardflow.errors import InvalidInput
 
 pytestmark = pytest.mark.django_db
+# R6/A1: the observation alerts after a refill (the screening trial before the implant has its own).
+REFILL_OBSERVATION_ALERTS = Alert.objects.filter(
+    kind="observation_overdue", source_check__kind="titration.observation_after_refill"
+)
+OBSERVATION = {"ashworth_mean": Decimal("1"), "penn_spasm_frequency": Decimal("1"), "sedation": "alert",
+               "heart_rate": Decimal("70"), "systolic_bp": Decimal("120"), "diastolic_bp": Decimal("80"),
+               "respiratory_rate": Decimal("14"), "spo2": Decimal("98"), "temperature_c": Decimal("36.8")}  # fmt: skip
 
 
-def refill(nurse, pump, *, removed="4", added="20", strength="500", when=None):
+def refill(nurse, pump, *, removed="4", added="20", strength="500", when=None, septum=True, aseptic=True, **extra):
     return services.record_refill(actor=nurse, pump=pump, refilled_at=when or at(days=80),
                                   volume_removed_ml=Decimal(removed), volume_added_ml=Decimal(added),
-                                  concentration_mcg_per_ml=Decimal(strength), lot="RF-1")  # fmt: skip
+                                  concentration_mcg_per_ml=Decimal(strength), lot="RF-1",
+                                  septum_access_confirmed=septum, aseptic_technique=aseptic, **extra)  # fmt: skip
+
+
+def assert_nothing_written(pump):
+    assert not Refill.objects.exists()
+    assert Pump.objects.get(pk=pump.pk).filled_at == at()
+    assert not AuditEvent.objects.filter(action__startswith="refill.").exists()
+    assert not DoseChange.objects.exclude(kind="initial").exists()
+    assert not DueCheck.objects.filter(kind="titration.observation_after_refill").exists()
 
 
 def test_a_refill_restarts_the_schedule_and_replaces_the_reminders_r2(active_pump, nurse, clock):
@@ -44,14 +61,82 @@ def test_a_refill_resolves_the_open_refill_alerts_r3(active_pump, nurse, clock):
     assert Alert.objects.get(kind="refill_due").state == "resolved"
 
 
-def test_a_refill_at_another_strength_is_refused_t2(active_pump, nurse, clock):
+def test_a_refill_at_another_strength_without_its_new_program_is_refused_t15(active_pump, nurse, clock):
     clock.move_to(at(days=80))
-    with pytest.raises(WorkflowConflict) as refused:
+    with pytest.raises(InvalidInput) as refused:
         refill(nurse, active_pump, strength="2000")
-    assert refused.value.rule == "T2"
-    assert not Refill.objects.exists()
-    assert Pump.objects.get().filled_at == at()
-    assert not AuditEvent.objects.filter(action="refill.recorded").exists()
+    assert refused.value.rule == "T15" and "new_program" in refused.value.errors
+    assert_nothing_written(active_pump)
+
+
+@pytest.mark.parametrize(("septum", "aseptic", "named"), [
+    (False, True, {"septum_access_confirmed"}),
+    (True, False, {"aseptic_technique"}),
+    (False, False, {"septum_access_confirmed", "aseptic_technique"}),
+])  # fmt: skip
+def test_a_refill_without_both_safety_confirmations_is_refused_r6(active_pump, nurse, clock, septum, aseptic, named):
+    clock.move_to(at(days=80))
+    due_before = Pump.objects.get().refill_due_at
+    with pytest.raises(InvalidInput) as refused:
+        refill(nurse, active_pump, septum=septum, aseptic=aseptic)
+    assert refused.value.rule == "R6" and set(refused.value.errors) == named
+    assert_nothing_written(active_pump)
+    assert Pump.objects.get().refill_due_at == due_before
+
+
+def test_a_refill_records_both_safety_confirmations_r6(active_pump, nurse, clock):
+    clock.move_to(at(days=80))
+    recorded = refill(nurse, active_pump)
+    assert recorded.septum_access_confirmed and recorded.aseptic_technique
+    assert AuditEvent.objects.get(action="refill.recorded").rules == ["R1", "R2", "R5", "R6"]
+
+
+def test_an_observation_falls_due_an_hour_after_a_refill_r6(active_pump, nurse, clock):
+    clock.move_to(at(days=80))
+    recorded = refill(nurse, active_pump)
+    check = DueCheck.objects.get(kind="titration.observation_after_refill")
+    assert check.due_at == at(days=80, hours=1) + timedelta(minutes=15)  # A1: overdue 15 min past due
+    assert check.payload == {"slot_due_at": at(days=80, hours=1).isoformat()}
+    assert (check.patient_id, check.subject_id) == (active_pump.patient_id, str(recorded.pk))
+
+
+def test_no_observation_an_hour_after_a_refill_raises_the_a1_alert_r6(active_pump, nurse, clock):
+    clock.move_to(at(days=80))
+    refill(nurse, active_pump)
+    dispatch_due_checks(now=(at(days=80, hours=1) + timedelta(minutes=14)))
+    assert not REFILL_OBSERVATION_ALERTS.exists()
+    dispatch_due_checks(now=at(days=80, hours=1) + timedelta(minutes=15))
+    alert = REFILL_OBSERVATION_ALERTS.get()
+    assert (alert.rule, alert.severity, alert.target_role) == ("A1", "warning", "nurse")
+    assert alert.due_at == at(days=80, hours=1) and "after the refill" in alert.message
+
+
+def test_an_unacknowledged_refill_observation_alert_escalates_as_a1(active_pump, nurse, clock):
+    clock.move_to(at(days=80))
+    refill(nurse, active_pump)
+    dispatch_due_checks(now=at(days=80, hours=1) + timedelta(minutes=15))
+    dispatch_due_checks(now=(at(days=80, hours=1) + timedelta(minutes=45)))
+    assert REFILL_OBSERVATION_ALERTS.get().state == "escalated"
+
+
+def test_an_observation_charted_in_the_slot_raises_no_alert_r6(active_pump, nurse, clock):
+    clock.move_to(at(days=80))
+    refill(nurse, active_pump)
+    clock.move_to(at(days=80, hours=1) + timedelta(minutes=5))
+    observed_at = at(days=80, hours=1) + timedelta(minutes=5)
+    screening.chart_observation(actor=nurse, patient=active_pump.patient, observed_at=observed_at, **OBSERVATION)
+    dispatch_due_checks(now=at(days=80, hours=1) + timedelta(minutes=15))
+    assert not REFILL_OBSERVATION_ALERTS.exists()
+    assert DueCheck.objects.get(kind="titration.observation_after_refill").state != "pending"
+
+
+def test_an_observation_outside_the_slot_does_not_count_r6(active_pump, nurse, clock):
+    clock.move_to(at(days=80, hours=1) + timedelta(minutes=31))
+    refill(nurse, active_pump, when=at(days=80))
+    observed_at = at(days=80, hours=1) + timedelta(minutes=30)
+    screening.chart_observation(actor=nurse, patient=active_pump.patient, observed_at=observed_at, **OBSERVATION)
+    dispatch_due_checks(now=at(days=80, hours=1) + timedelta(minutes=31))
+    assert REFILL_OBSERVATION_ALERTS.exists()
 
 
 def test_a_fill_at_the_alarm_volume_is_refused_r1(active_pump, nurse, clock):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.titration.support import candidate_trial, implant
+from tests.titration.support import at, candidate_trial, implant
 from titration.models import Pump
 from wardflow.audit.models import AuditEvent
 from wardflow.staff.models import Role
@@ -28,3 +28,24 @@ def test_an_implant_naming_another_wards_trial_answers_like_a_missing_trial(
         message.replace(str(hidden.pk + 1000), str(hidden.pk)) for message in missing.json()["screening_trial"]
     ]
     assert not Pump.objects.exists() and AuditEvent.objects.count() == events
+
+
+def test_a_serial_recorded_on_another_ward_is_refused_in_the_same_words_as_one_on_the_own_ward(
+    clock, make_staff, make_patient, implant_directly, other_ward, team, nurse, neurologist, spinal_adult
+):
+    """Serial numbers are unique in the hospital; the refusal does not say which ward holds the pump."""
+    implant_directly(make_patient(other_ward, "ELSEWHERE-2"), make_staff(Role.NEUROLOGIST, other_ward), at(), "SN-ELSE")
+    implant_directly(make_patient(spinal_adult.ward, "HERE-2"), neurologist, at(), "SN-HERE")
+    trial = candidate_trial(clock, neurologist, nurse, spinal_adult)
+    _, neuro = team
+    events = AuditEvent.objects.count()
+    other = implant(neuro, spinal_adult, trial, serial="SN-ELSE")
+    own = implant(neuro, spinal_adult, trial, serial="SN-HERE")
+    assert other.status_code == own.status_code == 400
+    assert (
+        other.json()["serial"]
+        == own.json()["serial"]
+        == ["This serial number is already recorded for a pump; check the number on the pump's label."]
+    )
+    assert "ELSEWHERE" not in other.content.decode() and other_ward.code not in other.content.decode()
+    assert not Pump.objects.filter(patient=spinal_adult).exists() and AuditEvent.objects.count() == events

@@ -26,9 +26,10 @@ def clock():
 
 
 @pytest.fixture
-def observing_trial(clock, make_patient, ward, nurse, neurologist):
+def observing_trial(clock, make_patient, ward, nurse, neurologist, chart_baseline):
     patient = make_patient(ward, "WEB-1")
     trial = screening.open_trial(actor=neurologist, patient=patient)
+    chart_baseline(nurse, trial, T0)
     dose = screening.give_test_dose(actor=nurse, trial=trial, administered_at=T0, dose_mcg=Decimal("50"),
                                     volume_ml=Decimal("1"), lot="L1", route="catheter", injection_seconds=90,
                                     resuscitation_ready=True)  # fmt: skip
@@ -90,7 +91,7 @@ def test_neurologist_sees_the_assessment_button_and_the_suggestion(clock, neurol
     assert b"Assess response" in page.content
     assessment = logged_in(neurologist).get(f"/doses/{dose.pk}/assess/")
     assert b'data-testid="suggestion">none yet<' in assessment.content
-    assert b"no baseline" in assessment.content
+    assert b"no observation in the 4-8 h window yet" in assessment.content  # its baseline was charted (V2)
 
 
 def test_a_refusal_is_shown_next_to_its_field_with_the_rule_id(clock, nurse, observing_trial):
@@ -101,7 +102,7 @@ def test_a_refusal_is_shown_next_to_its_field_with_the_rule_id(clock, nurse, obs
     response = logged_in(nurse).post(f"/patients/{trial.patient_id}/observe/", body)
     assert response.status_code == 200
     assert b'id="id_spo2-error">S5: 104 is outside 0-100' in response.content
-    assert not Observation.objects.exists()
+    assert Observation.objects.count() == 1  # the dose's baseline (V2) only
 
 
 def test_a_workflow_refusal_is_shown_with_its_rule(clock, nurse, observing_trial):
@@ -137,11 +138,13 @@ def test_administrator_lands_on_the_audit_page_and_may_not_open_the_board(admini
     assert b'data-testid="chain-status"' in client.get("/audit/chain/").content
 
 
-def test_board_costs_constant_queries(clock, make_patient, ward, nurse, neurologist, django_assert_max_num_queries):
+def test_board_costs_constant_queries(clock, make_patient, ward, nurse, neurologist, chart_baseline,
+                                     django_assert_max_num_queries):  # fmt: skip
     for i in range(15):
         patient = make_patient(ward, f"B{i}")
         trial = screening.open_trial(actor=neurologist, patient=patient)
         if i % 3 == 0:
+            chart_baseline(nurse, trial, T0)
             screening.give_test_dose(actor=nurse, trial=trial, administered_at=T0, dose_mcg=Decimal("50"),
                                      volume_ml=Decimal("1"), lot="L", route="catheter", injection_seconds=90,
                                      resuscitation_ready=True)  # fmt: skip

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from screening.models import ScreeningTrial, TestDose
-from tests.titration.support import PASSWORD, candidate_trial, implant_fields
+from tests.titration.support import PASSWORD, candidate_trial, implant_fields, put_in_force
 from tests.web.support import logged_in
 from titration import services as titration
 from titration.models import Pump
@@ -38,8 +38,7 @@ def active_pump(clock, nurse, neurologist, patient) -> Pump:
     trial = candidate_trial(clock, neurologist, nurse, patient)
     pump = titration.implant_pump(actor=neurologist, patient=patient, screening_trial=trial, **implant_fields(trial))
     change = titration.approve_dose_change(actor=neurologist, change=pump.dose_changes.get(), password=PASSWORD)
-    titration.confirm_programming(actor=nurse, change=change, programmed_at=timezone.now(),
-                                  daily_dose_mcg=Decimal("100"), concentration_mcg_per_ml=Decimal("500"))  # fmt: skip
+    put_in_force(nurse, change, timezone.now(), "100")
     return Pump.objects.get(pk=pump.pk)
 
 
@@ -136,8 +135,7 @@ def stopped_pump(clock, active_pump, nurse, neurologist, second_neurologist) -> 
                                          reason="respiratory depression")  # fmt: skip
     signed = titration.approve_dose_change(actor=second_neurologist, change=stop, password=PASSWORD,
                                            acknowledge_warnings=True)  # fmt: skip
-    titration.confirm_programming(actor=nurse, change=signed, programmed_at=timezone.now(),
-                                  daily_dose_mcg=Decimal("0"), concentration_mcg_per_ml=Decimal("500"))  # fmt: skip
+    put_in_force(nurse, signed, timezone.now(), "0")
     return Pump.objects.get(pk=active_pump.pk)
 
 

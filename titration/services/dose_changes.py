@@ -26,6 +26,8 @@ from ..selectors import (
     advised,
     approval_refusal,
     band_override_refusal,
+    concentration_change_refusal,
+    concentration_refill,
     kind_refusal,
     last_nonzero_daily_dose,
     parse_segments,
@@ -53,6 +55,60 @@ def _check_direction(kind: DoseChangeKind, active: Decimal, new: Decimal) -> Non
         raise InvalidInput({"new_daily_dose_mcg": [f"{kind.replace('_', ' ')} lowers the active {active} mcg/day."]})
     if kind == DoseChangeKind.RESTART and new <= 0:
         raise InvalidInput({"new_daily_dose_mcg": ["T14: a restart sets a daily dose above 0 mcg/day."]}, rule="T14")
+    if kind == DoseChangeKind.CONCENTRATION_CHANGE and new != active:
+        raise InvalidInput(
+            {"new_daily_dose_mcg": [f"T15: a concentration change keeps the active {active} mcg/day; a new daily dose "
+                                    "is a titration, refill adjustment or adverse-effect reduction for the refill."]},
+            rule="T15",
+        )  # fmt: skip
+
+
+# --- T15: a concentration change at a refill ---------------------------------------------------------------------
+
+
+def _new_strength(
+    pump: Pump, refill: Refill | None, new_daily_dose_mcg: Decimal
+) -> tuple[Refill | None, Decimal | None]:
+    """T15: while the reservoir holds another strength than the one programmed (its last refill), every new program
+    is for that strength and belongs to that refill. Returns the refill and the new strength (None: the pump's)."""
+    fill = concentration_refill(pump)
+    if fill is None:
+        return refill, None
+    if refill is not None and refill.pk != fill.pk:
+        raise InvalidInput(
+            {"refill": [f"T15: the reservoir holds {fill.concentration_mcg_per_ml} mcg/mL since the refill of "
+                        f"{ward_local(fill.refilled_at):%Y-%m-%d %H:%M}; the new program is for that refill."]},
+            rule="T15",
+        )  # fmt: skip
+    if refusal := concentration_change_refusal(pump, new_daily_dose_mcg):
+        raise refusal
+    return fill, fill.concentration_mcg_per_ml
+
+
+def transition_record(transition: protocol.ConcentrationTransition) -> dict:
+    """T15: what the change keeps of its transition; hours and the daily dose meanwhile as shown (0.1 h, 0.01
+    mcg/day, half-even), the strength it changes from exact (R2 follows it until the change is in force)."""
+    return {
+        "from_mcg_per_ml": str(transition.old_concentration_mcg_per_ml),
+        "dead_space_ml": str(transition.dead_space_ml),
+        "hours": str(transition.hours.quantize(protocol.TRANSITION_HOURS)),
+        "daily_dose_mcg_during": str(transition.daily_dose_mcg_during.quantize(protocol.TRANSITION_DOSE)),
+        "warning": transition.message() if transition.warning else None,
+    }
+
+
+def _transition_warnings(transition: protocol.ConcentrationTransition | None) -> list[str]:
+    """T15: a transition dose more than the policy percent away from the intended one is acknowledged at signature."""
+    return [transition.message()] if transition is not None and transition.warning else []
+
+
+def _transition_notices(transition: protocol.ConcentrationTransition | None) -> list[str]:
+    return [transition.message()] if transition is not None and not transition.warning else []
+
+
+def _warning_rules(change: DoseChange) -> list[str]:
+    """The rules whose warnings a signature acknowledges (T8 range, T15 transition), in the order of the warnings."""
+    return list(dict.fromkeys(warning.split(":", 1)[0] for warning in change.warnings))
 
 
 def _supersede_pending_increases(pump: Pump, actor, now: datetime) -> list[int]:
@@ -157,10 +213,11 @@ def _propose(*, actor, pump, kind, new_daily_dose_mcg, reason, segments, overrid
     active = pump.active_change
     current = active.new_daily_dose_mcg
     _check_direction(kind, current, new_daily_dose_mcg)
+    refill, strength = _new_strength(pump, refill, new_daily_dose_mcg)
     if kind == DoseChangeKind.REFILL_ADJUSTMENT:
         if refusal := refill_adjustment_refusal(pump, refill, now):
             raise refusal
-    elif refill is not None:
+    elif refill is not None and strength is None:
         raise InvalidInput({"refill": ["T5: only a refill adjustment belongs to a refill."]}, rule="T5")
     if pump.dose_changes.filter(state__in=PENDING).exists() and kind != DoseChangeKind.ADVERSE_EFFECT_REDUCTION:
         raise WorkflowConflict(
@@ -214,6 +271,12 @@ def _propose(*, actor, pump, kind, new_daily_dose_mcg, reason, segments, overrid
             overridden = True
     if segments:
         rules.append("T7")
+    transition = None
+    if strength is not None:
+        transition = protocol.concentration_transition(
+            pump.concentration_mcg_per_ml, strength, new_daily_dose_mcg, pump.dead_space_ml, policy
+        )
+        rules.append("T15")
     findings = range_findings(pump, new_daily_dose_mcg)
     if findings.notices or findings.warnings:
         rules.append("T8")
@@ -233,15 +296,17 @@ def _propose(*, actor, pump, kind, new_daily_dose_mcg, reason, segments, overrid
         band_min_percent=band.min_percent if band else None,
         band_max_percent=band.max_percent if band else None,
         segments=segments,
-        notices=notices + list(findings.notices),
-        warnings=list(findings.warnings),
+        notices=notices + list(findings.notices) + _transition_notices(transition),
+        warnings=list(findings.warnings) + _transition_warnings(transition),
         reason=reason,
         override_reason=override_reason if overridden else "",
         serious_adverse_reaction=serious_adverse_reaction,
-        refill=refill if kind == DoseChangeKind.REFILL_ADJUSTMENT else None,
+        refill=refill if kind == DoseChangeKind.REFILL_ADJUSTMENT or strength is not None else None,
+        concentration_mcg_per_ml=strength,
+        concentration_transition=transition_record(transition) if transition else {},
         proposed_by=actor,
         proposed_at=now,
-        earliest_at=protocol.earliest_programming(active.programmed_at, now, protocol.spaced_by_t3(kind), policy),
+        earliest_at=protocol.earliest_programming(active.in_force_from, now, protocol.spaced_by_t3(kind), policy),
     )
     # T10: an increase beyond the band maximum, overridden here (a refused one is advised by _record_refusal).
     if overridden and kind in PERCENT_INCREASE_KINDS:
@@ -265,6 +330,8 @@ def _propose(*, actor, pump, kind, new_daily_dose_mcg, reason, segments, overrid
             "warnings": change.warnings,
             "superseded": superseded,
             "refill": change.refill_id,
+            "concentration_mcg_per_ml": strength,
+            "concentration_transition": change.concentration_transition,
         },
         rules=rules,
         reason="; ".join(r for r in (reason, override_reason if overridden else "") if r),
@@ -321,7 +388,10 @@ def approve_dose_change(
 def _sign(actor, change: DoseChange, meaning: SignatureMeaning, acknowledge_warnings: bool) -> DoseChange:
     pump, change = locked_change(change)
     if change.warnings and not acknowledge_warnings:
-        raise WorkflowConflict("T8: acknowledge the range warnings to sign: " + " ".join(change.warnings), rule="T8")
+        warned = _warning_rules(change)
+        raise WorkflowConflict(
+            f"{'/'.join(warned)}: acknowledge the warnings to sign: " + " ".join(change.warnings), rule=warned[0]
+        )
     if refusal := approval_refusal(actor, change):
         raise refusal
     change.approve()
@@ -333,7 +403,7 @@ def _sign(actor, change: DoseChange, meaning: SignatureMeaning, acknowledge_warn
         f"{change.kind.replace('_', ' ')} to {change.new_daily_dose_mcg} mcg/day"
     )
     change.save()
-    rules = ["T9"] + (["T8"] if change.warnings else [])
+    rules = ["T9"] + (_warning_rules(change) if change.warnings else [])
     # T10: the increases that count are T3/T5 steps; a T14 restart from a stop is no rising requirement.
     if pump.phase == Phase.MAINTENANCE and change.kind in PERCENT_INCREASE_KINDS:
         approved_increases = [

@@ -1,7 +1,7 @@
 """The pump itself: its implant (T1, T2, R1), explant and replacement (T13), its phase (T3, T5), and the lock every
 act on it takes first."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db import transaction
@@ -11,15 +11,16 @@ from alerts import services as alerts
 from screening.models import Assessment, ScreeningTrial
 from wardflow import protocol
 from wardflow.audit.services import record_event
-from wardflow.clinical_time import ensure_clinical_time, shown, ward_today
+from wardflow.clinical_time import ensure_clinical_time, shown, ward_timezone, ward_today
 from wardflow.errors import InvalidInput, WorkflowConflict
 from wardflow.patients.models import Patient
-from wardflow.protocol import DoseChangeKind, Phase, Response
+from wardflow.policy import current_policy
+from wardflow.protocol import DoseChangeKind, Phase, Response, Severity
 from wardflow.staff.models import Role
 from wardflow.staff.roles import require_role
 
 from ..kinds import AlertKind, AuditAction, CheckKind
-from ..models import DoseChange, Pump
+from ..models import PENDING, DoseChange, Pump
 from ..selectors import (
     explant_refusal,
     explanted_refusal,
@@ -29,9 +30,13 @@ from ..selectors import (
     replace_refusal,
 )
 
-PENDING = (DoseChange.State.PROPOSED, DoseChange.State.APPROVED)
 # T13: what a pump's schedule leaves open in the ward's inbox; a pump taken out has no refill or titration step due.
-SCHEDULE_ALERT_KINDS = (AlertKind.REFILL_DUE, AlertKind.REFILL_OVERDUE, AlertKind.TITRATION_STEP_DUE)
+SCHEDULE_ALERT_KINDS = (
+    AlertKind.REFILL_DUE,
+    AlertKind.REFILL_OVERDUE,
+    AlertKind.TITRATION_STEP_DUE,
+    AlertKind.ELECTIVE_REPLACEMENT,
+)
 
 
 def locked_pump(pump: Pump) -> Pump:
@@ -68,6 +73,39 @@ def reject_pending_changes(pump: Pump, actor, reason: str, *, rule: str, at: dat
     return rejected
 
 
+def elective_replacement_alert(pump: Pump, at: datetime, source_check=None) -> None:
+    """T13: a warning to the ward's neurologists naming the pump and its elective replacement date (expected end of
+    battery life), to plan the replacement."""
+    days = (pump.elective_replacement_at - ward_today(at)).days
+    when = f"in {days} day(s)" if days > 0 else "today" if days == 0 else f"{-days} day(s) ago"
+    alerts.raise_alert(
+        kind=AlertKind.ELECTIVE_REPLACEMENT,
+        severity=Severity.WARNING,
+        patient=pump.patient,
+        rule="T13",
+        message=f"T13: pump {pump} reaches its elective replacement date (end of battery life) on "
+        f"{pump.elective_replacement_at:%Y-%m-%d}, {when}; plan its replacement.",
+        target_role=Role.NEUROLOGIST,
+        subject=pump,
+        due_at=datetime.combine(pump.elective_replacement_at, time.min, tzinfo=ward_timezone()),
+        source_check=source_check,
+        at=at,
+    )
+
+
+def _schedule_elective_replacement(pump: Pump) -> None:
+    """T13: the elective replacement alert falls due `elective_replacement_alert_days` before the date, at the start
+    of that ward day; it is raised at once when that day has already come."""
+    if pump.elective_replacement_at is None:
+        return
+    day = protocol.elective_replacement_alert_day(pump.elective_replacement_at, current_policy())
+    due_at, now = datetime.combine(day, time.min, tzinfo=ward_timezone()), timezone.now()
+    if due_at <= now:
+        elective_replacement_alert(pump, now)
+    else:
+        alerts.schedule_check(CheckKind.ELECTIVE_REPLACEMENT, due_at=due_at, patient=pump.patient, subject=pump)
+
+
 def fill_problem(volume_ml: Decimal, alarm_ml: Decimal, reservoir_ml: Decimal) -> str | None:
     """R1: a fill lies above the alarm volume; R5: the volume after the fill cannot exceed the reservoir."""
     if volume_ml > reservoir_ml:
@@ -77,8 +115,14 @@ def fill_problem(volume_ml: Decimal, alarm_ml: Decimal, reservoir_ml: Decimal) -
     return None
 
 
+# Serial numbers are unique in the whole hospital; the answer is the same whichever ward holds the pump, so that it
+# tells nothing about another ward's patients.
+SERIAL_IN_USE = "This serial number is already recorded for a pump; check the number on the pump's label."
+
+
 def _new_pump_errors(
     *,
+    serial: str,
     implanted_at: datetime,
     reservoir_ml: Decimal,
     alarm_ml: Decimal | None,
@@ -90,6 +134,8 @@ def _new_pump_errors(
     if alarm_ml is None:
         alarm_ml = implant_defaults()["alarm_ml"]
     errors = {}
+    if Pump.objects.filter(serial=serial).exists():
+        errors["serial"] = [SERIAL_IN_USE]
     if alarm_ml >= reservoir_ml:
         errors["alarm_ml"] = ["R1: the alarm volume must be below the reservoir volume."]
     elif problem := fill_problem(initial_volume_ml, alarm_ml, reservoir_ml):
@@ -135,6 +181,7 @@ def implant_pump(
     patient = trial.patient
     ensure_clinical_time("implanted_at", implanted_at, patient)
     alarm_ml, errors = _new_pump_errors(
+        serial=serial,
         implanted_at=implanted_at,
         reservoir_ml=reservoir_ml,
         alarm_ml=alarm_ml,
@@ -202,12 +249,13 @@ def implant_pump(
         + (["T15"] if dead_space_ml is not None else [])
         + (["T8"] if findings.notices or findings.warnings else []),
     )
+    _schedule_elective_replacement(pump)
     return pump
 
 
 def _removal_problem(pump: Pump, removed_at: datetime) -> str | None:
     """A pump is taken out after the last thing recorded on it: its last fill and its program in force."""
-    recorded = [pump.filled_at] + ([pump.active_change.programmed_at] if pump.active_change else [])
+    recorded = [pump.filled_at] + ([pump.active_change.in_force_from] if pump.active_change else [])
     if removed_at < (latest := max(recorded)):
         return f"The pump was last filled or programmed at {shown(latest)}; it was taken out after that."
     return None
@@ -295,6 +343,7 @@ def replace_pump(
         raise refusal
     ensure_clinical_time("replaced_at", replaced_at, old.patient)
     alarm_ml, errors = _new_pump_errors(
+        serial=serial,
         implanted_at=replaced_at,
         reservoir_ml=reservoir_ml,
         alarm_ml=alarm_ml,
@@ -371,6 +420,7 @@ def replace_pump(
         rules=["T13", "P1", "R1"] + (["T8"] if findings.notices or findings.warnings else []),
         reason=reason,
     )
+    _schedule_elective_replacement(new)
     return new
 
 

@@ -1,7 +1,7 @@
-"""Refills (R1, R2, R5) and the refill schedule every change of fill, program or withdrawal risk recomputes
-(R2-R4)."""
+"""Refills (R1, R2, R5, R6), a new strength with its new program (T15), and the refill schedule every change of
+fill, program or withdrawal risk recomputes (R2-R4)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -17,8 +17,14 @@ from wardflow.protocol import Severity
 from wardflow.staff.models import Role
 
 from ..kinds import AlertKind, AuditAction, CheckKind
-from ..models import Pump, Refill
-from ..selectors import estimated_volume, refill_refusal
+from ..models import DoseChange, Pump, Refill
+from ..selectors import (
+    estimated_volume,
+    pending_concentration_change,
+    refill_refusal,
+    refill_safety_problems,
+)
+from .dose_changes import propose_dose_change
 from .pumps import fill_problem, locked_pump
 
 REFILL_ALERT_KINDS = (AlertKind.REFILL_DUE, AlertKind.REFILL_OVERDUE)
@@ -53,14 +59,29 @@ def reschedule_refill(pump: Pump, moment: datetime, actor=None) -> None:
         pump.save(update_fields=["alarm_at", "refill_due_at"])
         return
     volume = estimated_volume(pump, moment)
-    pump.alarm_at = protocol.alarm_time(
-        moment, volume, pump.alarm_ml, pump.concentration_mcg_per_ml, active.new_daily_dose_mcg
-    )
+    strength, daily = pump.concentration_mcg_per_ml, active.new_daily_dose_mcg
+    # T15: while a new strength's program waits to be in force, the alarm is taken at whichever of the two programs
+    # empties the reservoir sooner; once it is in force, at its own rate (rescheduled then from the same fill).
+    if (pending := pending_concentration_change(pump)) is not None:
+        strength, daily = protocol.faster_program(
+            (strength, daily), (pending.concentration_mcg_per_ml, pending.new_daily_dose_mcg)
+        )
+    pump.alarm_at = protocol.alarm_time(moment, volume, pump.alarm_ml, strength, daily)
     pump.refill_due_at = protocol.refill_due(pump.alarm_at, current_policy())
     pump.save(update_fields=["alarm_at", "refill_due_at"])
     # The levels already past are judged when the date is set (a late entry's `moment` may be long gone).
     _schedule_reminders(pump, timezone.now())
     alerts.schedule_check(CheckKind.REFILL_OVERDUE, due_at=pump.refill_due_at, patient=pump.patient, subject=pump)
+
+
+def take_new_strength(pump: Pump, change: DoseChange) -> None:
+    """T15: once a concentration change is in force the pump runs at the new strength (its rate is the new
+    program's); the reservoir estimate keeps counting from the refill that filled it, each program at its own
+    strength (R2). The change's proposal audited the new strength (D1)."""
+    if change.concentration_mcg_per_ml is None or change.concentration_mcg_per_ml == pump.concentration_mcg_per_ml:
+        return
+    pump.concentration_mcg_per_ml = change.concentration_mcg_per_ml
+    pump.save(update_fields=["concentration_mcg_per_ml"])
 
 
 @transaction.atomic
@@ -91,12 +112,21 @@ def record_refill(
     volume_added_ml: Decimal,
     concentration_mcg_per_ml: Decimal,
     lot: str,
+    septum_access_confirmed: bool = False,
+    aseptic_technique: bool = False,
+    new_program: dict | None = None,
+    dead_space_ml: Decimal | None = None,
 ) -> Refill:
     """R5: record the refill of a pump in place (T13); the residual found is checked against the estimate
     (advisory beyond 2 mL); the reservoir estimate, alarm and refill due restart from this fill (R2) and the
-    reminders of the old due date give way to the new one's (R3/R4)."""
+    reminders of the old due date give way to the new one's (R3/R4). R6: only through the reservoir septum with
+    aseptic technique, both confirmed; an observation falls due 1 h later. T15: a new strength comes with its new
+    program (`new_program`: new_daily_dose_mcg, segments), proposed for signature in the same transaction with its
+    transition; `dead_space_ml` records the pump's dead space when the implant did not."""
     if refusal := refill_refusal(actor):  # the role before any record is read; the pump's state under the lock
         raise refusal
+    if problems := refill_safety_problems(septum_access_confirmed, aseptic_technique):
+        raise InvalidInput(problems, rule="R6")
     pump = locked_pump(pump)
     if refusal := refill_refusal(actor, pump):
         raise refusal
@@ -112,12 +142,8 @@ def record_refill(
         errors["volume_added_ml"] = [problem]
     if errors:
         raise InvalidInput(errors, rule="R5" if max(volume_removed_ml, volume_added_ml) > pump.reservoir_ml else "R1")
-    if concentration_mcg_per_ml != pump.concentration_mcg_per_ml:
-        raise WorkflowConflict(
-            "T2: a different strength needs a new program; refill with the programmed "
-            f"{pump.concentration_mcg_per_ml} mcg/mL.",
-            rule="T2",
-        )
+    new_strength = concentration_mcg_per_ml != pump.concentration_mcg_per_ml
+    _check_new_strength(pump, concentration_mcg_per_ml, new_program, dead_space_ml)
     expected = estimated_volume(pump, refilled_at)
     refill = Refill.objects.create(
         pump=pump,
@@ -127,13 +153,19 @@ def record_refill(
         concentration_mcg_per_ml=concentration_mcg_per_ml,
         lot=lot,
         expected_residual_ml=expected,
+        septum_access_confirmed=True,
+        aseptic_technique=True,
         refilled_by=actor,
     )
-    before = {"refill_due_at": pump.refill_due_at, "alarm_at": pump.alarm_at}
+    before = {"refill_due_at": pump.refill_due_at, "alarm_at": pump.alarm_at, "dead_space_ml": pump.dead_space_ml}
     # R2: the estimate restarts from the new fill, at the program in force.
     pump.filled_at, pump.volume_after_fill_ml = refilled_at, volume_added_ml
-    pump.save(update_fields=["filled_at", "volume_after_fill_ml"])
+    if dead_space_ml is not None:
+        pump.dead_space_ml = dead_space_ml  # T15: recorded once, for this and every later transition
+    pump.save(update_fields=["filled_at", "volume_after_fill_ml", "dead_space_ml"])
+    change = _propose_for_new_strength(actor, pump, refill, new_program) if new_strength else None
     reschedule_refill(pump, refilled_at, actor)
+    _schedule_observation(pump, refill)
     gap = protocol.residual_discrepancy(expected, volume_removed_ml, current_policy())
     if gap is not None:
         alerts.raise_alert(
@@ -161,7 +193,80 @@ def record_refill(
             "lot": lot,
             "refill_due_at": pump.refill_due_at,
             "alarm_at": pump.alarm_at,
+            "septum_access_confirmed": True,
+            "aseptic_technique": True,
+            "concentration_mcg_per_ml": concentration_mcg_per_ml,
+            "dead_space_ml": pump.dead_space_ml,
+            "dose_change": change.pk if change else None,
         },
-        rules=["R1", "R2", "R5"],
+        rules=["R1", "R2", "R5", "R6"] + (["T15"] if change else []),
     )
     return refill
+
+
+def _check_new_strength(pump: Pump, strength: Decimal, new_program: dict | None, dead_space_ml: Decimal | None) -> None:
+    """T15: a fill of another strength than the one programmed comes with the program for it; never while another
+    strength's program is still pending (the reservoir would no longer hold what it was signed for)."""
+    if pending := pending_concentration_change(pump):
+        raise WorkflowConflict(
+            f"T15: the program for {pending.concentration_mcg_per_ml} mcg/mL filled at the last refill is still "
+            f"{pending.state}; sign and program it, or reject it, before the next refill.",
+            rule="T15",
+        )
+    if dead_space_ml is not None and pump.dead_space_ml is not None and dead_space_ml != pump.dead_space_ml:
+        raise InvalidInput(
+            {"dead_space_ml": [f"T15: this pump's dead space is recorded ({pump.dead_space_ml} mL); leave it out."]},
+            rule="T15",
+        )
+    if strength == pump.concentration_mcg_per_ml:
+        if new_program is not None:
+            raise InvalidInput(
+                {"new_program": [f"T15: a new program comes with a new strength; this refill keeps "
+                                 f"{strength} mcg/mL (propose a dose change instead)."]},
+                rule="T15",
+            )  # fmt: skip
+        return
+    if new_program is None:
+        raise InvalidInput(
+            {"new_program": [f"T15: a refill at {strength} mcg/mL instead of the programmed "
+                             f"{pump.concentration_mcg_per_ml} mcg/mL needs the new program for it (new_program: "
+                             "new_daily_dose_mcg, segments)."]},
+            rule="T15",
+        )  # fmt: skip
+    if protocol.needs_dilution_record(strength):
+        raise InvalidInput(
+            {"concentration_mcg_per_ml": [f"T2: a change of strength at a refill is to a commercial one "
+                                          f"({', '.join(map(str, protocol.COMMERCIAL_CONCENTRATIONS_MCG_PER_ML))} "
+                                          "mcg/mL)."]},
+            rule="T2",
+        )  # fmt: skip
+
+
+def _propose_for_new_strength(actor, pump: Pump, refill: Refill, new_program: dict) -> DoseChange:
+    """T15: the new program, proposed through the ordinary proposal (bands, spacing, T8) with its transition."""
+    new_dose = new_program["new_daily_dose_mcg"]
+    kind = protocol.concentration_change_kind(pump.active_change.new_daily_dose_mcg, new_dose, pump.phase)
+    return propose_dose_change(
+        actor=actor,
+        pump=pump,
+        kind=kind,
+        new_daily_dose_mcg=new_dose,
+        reason=new_program.get("reason")
+        or f"T15: refilled at {refill.concentration_mcg_per_ml} mcg/mL instead of {pump.concentration_mcg_per_ml}.",
+        segments=new_program.get("segments") or [],
+        refill=refill,
+    )
+
+
+def _schedule_observation(pump: Pump, refill: Refill) -> None:
+    """R6/A1: an observation is due `refill_observation_hours` after the refill (overdose watch for a pocket fill);
+    the check raises the A1 alert when none was charted by then (overdue after `observation_overdue_minutes`)."""
+    policy = current_policy()
+    due = refill.refilled_at + timedelta(hours=policy.refill_observation_hours)
+    alerts.schedule_check(
+        CheckKind.REFILL_OBSERVATION,
+        due_at=protocol.observation_overdue_at(due, policy),
+        patient=pump.patient,
+        subject=refill,
+        payload={"slot_due_at": protocol.utc(due).isoformat()},
+    )

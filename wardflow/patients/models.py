@@ -9,7 +9,14 @@ from wardflow.protocol import SpasticityOrigin
 
 
 class Patient(models.Model):
-    mrn = models.CharField("MRN", max_length=40, unique=True)
+    # Unique in the whole hospital (a patient is registered once); the refusal reads the same whichever ward holds
+    # the number, so that it tells nothing about another ward's patients.
+    mrn = models.CharField(
+        "MRN",
+        max_length=40,
+        unique=True,
+        error_messages={"unique": "This MRN is already registered; a patient is registered once. Check the number."},
+    )
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()

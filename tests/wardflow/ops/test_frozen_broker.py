@@ -49,7 +49,8 @@ def frozen_broker():
 
 @pytest.fixture
 def implanted_patient(make_patient, implant_directly, ward, neurologist):
-    patient = make_patient(ward, "MRN-PUMP")
+    with time_machine.travel(T0 - timedelta(days=31)):  # registered before the times charted below
+        patient = make_patient(ward, "MRN-PUMP")
     implant_directly(patient, neurologist, implanted_at=T0 - timedelta(days=30))
     return patient
 

@@ -86,6 +86,23 @@ def test_duplicate_mrn_is_refused(api_as, nurse, patient):
     assert Patient.objects.count() == 1
 
 
+def test_an_mrn_held_on_another_ward_is_refused_in_the_same_words_as_one_on_the_own_ward(
+    api_as, nurse, patient, elsewhere
+):
+    """The MRN is unique in the hospital; the refusal names neither the ward nor the patient that holds it."""
+    client = api_as(nurse)
+    own = client.post("/api/v1/patients/", patient_body(mrn=patient.mrn), format="json")
+    other = client.post("/api/v1/patients/", patient_body(mrn=elsewhere.mrn), format="json")
+    assert own.status_code == other.status_code == 400
+    assert (
+        own.json()
+        == other.json()
+        == {"mrn": ["This MRN is already registered; a patient is registered once. Check the number."]}
+    )
+    assert elsewhere.family_name not in other.content.decode() and elsewhere.ward.code not in other.content.decode()
+    assert Patient.objects.count() == 2 and not AuditEvent.objects.filter(action="patient.registered").exists()
+
+
 def test_nurse_cannot_register_on_a_ward_not_theirs(api_as, nurse, other_ward):
     response = api_as(nurse).post("/api/v1/patients/", patient_body(ward="R1"), format="json")
     assert response.status_code == 400

@@ -20,8 +20,9 @@ def test_only_a_neurologist_opens_a_screening_trial(make_patient, ward, nurse):
     assert not AuditEvent.objects.exists()
 
 
-def test_only_a_neurologist_assesses_a_response(make_patient, ward, nurse, neurologist):
+def test_only_a_neurologist_assesses_a_response(make_patient, ward, nurse, neurologist, chart_baseline):
     trial = screening.open_trial(actor=neurologist, patient=make_patient(ward, "R2"))
+    chart_baseline(nurse, trial, timezone.now())
     dose = screening.give_test_dose(actor=nurse, trial=trial, administered_at=timezone.now(), dose_mcg=Decimal("50"),
                                     volume_ml=Decimal("1"), lot="L", route="catheter", injection_seconds=90,
                                     resuscitation_ready=True)  # fmt: skip

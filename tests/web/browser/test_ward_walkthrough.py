@@ -1,6 +1,7 @@
 """The ward's day in a real browser: a nurse on a tablet gives a test dose and charts, a neurologist assesses on
-the suggestion and signs a dose change, a nurse confirms the programming by blind re-entry, and an administrator
-filters the audit trail and downloads it. Screenshots of each page go to test-artifacts/screenshots/."""
+the suggestion and signs a dose change, a nurse confirms the programming by blind re-entry, a second nurse reads the
+pump back blind (T12), and an administrator filters the audit trail and downloads it. Screenshots of each page go to
+test-artifacts/screenshots/."""
 
 import csv
 import io
@@ -41,8 +42,8 @@ VITALS = {"Heart rate (/min)": "74", "Systolic BP (mmHg)": "122", "Diastolic BP 
           "Respiratory rate (/min)": "14", "SpO2 (%)": "98", "Temperature (°C)": "36.7"}  # fmt: skip
 
 
-def test_a_ward_day_in_the_browser(allow_audit_flush, live_server, chromium, screenshot, nurse, neurologist,
-                                   administrator, make_patient, ward):  # fmt: skip
+def test_a_ward_day_in_the_browser(allow_audit_flush, live_server, chromium, screenshot, nurse, second_nurse,
+                                   neurologist, administrator, make_patient, ward):  # fmt: skip
     now = timezone.now()
     patient = make_patient(ward, "BROWSER-1", given_name="Maria", family_name="Lopez")
     trial = screening.open_trial(actor=neurologist, patient=patient)
@@ -123,8 +124,22 @@ def test_a_ward_day_in_the_browser(allow_audit_flush, live_server, chromium, scr
     tablet.get_by_label("Daily dose read back from the pump (mcg/day)").fill("100")
     tablet.get_by_label("Concentration read back from the pump (mcg/mL)").fill("500")
     tablet.get_by_role("button", name="Confirm programming").click()
-    assert "program is active" in tablet.locator(".flash").inner_text()
+    assert "a second clinician of the ward reads the pump back" in tablet.locator(".flash").inner_text()
+    assert DoseChange.objects.get(pump=pump).state == "programmed"
+
+    # A second nurse reads the pump back, blind as well, and only then is the change active (T12).
+    reader = log_in(chromium, live_server, second_nurse.username, TABLET)
+    reader.get_by_role("link", name="Programming").click()
+    reader.get_by_role("link", name="Read back").click()
+    assert "100" not in reader.locator("main").inner_text()
+    assert reader.get_by_label("Daily dose read back from the pump (mcg/day)").input_value() == ""
+    screenshot(reader, "08b-second-nurse-read-back")
+    reader.get_by_label("Daily dose read back from the pump (mcg/day)").fill("100")
+    reader.get_by_label("Concentration read back from the pump (mcg/mL)").fill("500")
+    reader.get_by_role("button", name="Confirm read-back").click()
+    assert "the new program is active" in reader.locator(".flash").inner_text()
     assert DoseChange.objects.get(pump=pump).state == "active"
+    tablet.reload()
     tablet.wait_for_function("document.querySelectorAll('canvas.chart').length >= 2")
     screenshot(tablet, "09-patient-page-implanted-charts")
 
