@@ -145,6 +145,7 @@ def implant_directly(db):
                                    model="SynchroMed II", serial=serial, reservoir_ml=Decimal("20"),
                                    alarm_ml=Decimal("2"), concentration_mcg_per_ml=Decimal("500"),
                                    filled_at=implanted_at, volume_after_fill_ml=Decimal("20"),
+                                   initial_volume_ml=Decimal("20"),
                                    implanted_by=neurologist)  # fmt: skip
 
     return implant

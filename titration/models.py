@@ -38,6 +38,9 @@ class Pump(models.Model):
     # The reservoir estimate starts from the last fill (the implant's, then each refill's).
     filled_at = models.DateTimeField()
     volume_after_fill_ml = models.DecimalField(**VOLUME)
+    # R2/D4: the fill at implant or replacement, which the estimate goes back to when the refills since are all
+    # entered in error.
+    initial_volume_ml = models.DecimalField(null=True, blank=True, **VOLUME)
     active_change = models.OneToOneField(
         "DoseChange", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

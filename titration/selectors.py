@@ -10,7 +10,6 @@ from alerts.models import Alert, subject_key
 from screening.models import Observation, ScreeningTrial
 from screening.selectors import correction_refusal
 from wardflow import protocol
-from wardflow.audit.models import AuditEvent
 from wardflow.clinical_time import shown, ward_today
 from wardflow.errors import DomainError, InvalidInput, RoleNotAllowed, WorkflowConflict
 from wardflow.patients.selectors import visible_patients
@@ -19,7 +18,6 @@ from wardflow.protocol import Segment, TrialState
 from wardflow.staff.models import Role
 from wardflow.staff.roles import role_refusal
 
-from .kinds import AuditAction
 from .models import IN_FORCE_FROM, PENDING, WAS_IN_FORCE, DoseChange, Pump, Refill
 
 
@@ -104,27 +102,13 @@ def estimated_volume(pump: Pump, moment: datetime, periods: list[protocol.Progra
     return protocol.volume_at(moment, pump.filled_at, pump.volume_after_fill_ml, pump.concentration_mcg_per_ml, periods)
 
 
-def implant_fill(pump: Pump) -> tuple[datetime, Decimal] | None:
-    """R2: the pump's first fill, at its implant or replacement (T13), as the audit trail recorded it (D1); None for
-    a pump recorded without one."""
-    recorded = (
-        AuditEvent.objects.filter(
-            patient=pump.patient_id,
-            action__in=[AuditAction.PUMP_IMPLANTED, AuditAction.PUMP_REPLACED],
-            subject_type=Pump._meta.label_lower,
-            subject_id=str(pump.pk),
-        )
-        .values_list("after__initial_volume_ml", flat=True)
-        .first()
-    )
-    return None if recorded is None else (pump.implanted_at, Decimal(str(recorded)))
-
-
 def last_fill(pump: Pump) -> tuple[datetime, Decimal] | None:
     """R2, D4: the fill the reservoir estimate starts from: the latest refill not entered in error, else the
     implant's."""
     refill = pump.refills.filter(entered_in_error_at__isnull=True).order_by("-refilled_at", "-id").first()
-    return (refill.refilled_at, refill.volume_added_ml) if refill else implant_fill(pump)
+    if refill is not None:
+        return refill.refilled_at, refill.volume_added_ml
+    return None if pump.initial_volume_ml is None else (pump.implanted_at, pump.initial_volume_ml)
 
 
 def range_findings(pump: Pump, daily_mcg: Decimal) -> protocol.RangeFinding:

@@ -20,6 +20,7 @@ from tests.titration.support import (
     record_programming,
     refill,
 )
+from tests.web.support import logged_in
 from titration.models import DoseChange, Pump, Refill
 from wardflow.audit.models import AuditEvent
 
@@ -187,3 +188,14 @@ def test_the_observation_due_an_hour_after_a_refill_raises_its_a1_alert_r6(team,
     assert (alert.rule, alert.target_role, alert.severity) == ("A1", "nurse", "warning")
     dispatch_due_checks(now=check.due_at + timedelta(minutes=30))
     assert Alert.objects.get(pk=alert.pk).state == "escalated"
+
+
+def test_the_signature_page_shows_the_transition_and_no_band_for_a_same_dose_strength_change_t15(
+    team, pump_id, neurologist
+):
+    change_id = refill(team[0], pump_id, at(days=80), removed="4.0", strength="2000", **TO_2000).json()["dose_change"][
+        "id"
+    ]
+    page = logged_in(neurologist).get(f"/dose-changes/{change_id}/approve/").content.decode()
+    assert "25.00 mcg/day" in page and "96.0 h" in page
+    assert "None" not in page

@@ -49,6 +49,20 @@ def test_a_refill_in_error_restores_the_implant_fill_and_its_refill_dates_r2(clo
     assert (pump.filled_at, pump.volume_after_fill_ml) == (at(), Decimal("20.00"))
 
 
+def test_a_refill_in_error_is_refused_when_the_pumps_first_fill_is_not_on_record_d4(clock, team, running_pump):
+    """A pump recorded before its first fill was kept (and whose implant event does not give it) cannot go back to
+    it: the marking is refused rather than leaving the reservoir estimate on a fill that was never made."""
+    nurse, _ = team
+    clock.move_to(at(days=10))
+    refill_id = refilled(nurse, running_pump, at(days=10))
+    Pump.objects.filter(pk=running_pump).update(initial_volume_ml=None)
+    before = schedule(nurse, running_pump)
+    response = mark(nurse, refill_id)
+    assert response.status_code == 409 and response.json()["rule"] == "D4"
+    assert not Refill.objects.get(pk=refill_id).entered_in_error
+    assert schedule(nurse, running_pump) == before and not corrections().exists()
+
+
 def test_a_refill_in_error_restores_the_refill_before_it_r2(clock, team, running_pump):
     nurse, _ = team
     clock.move_to(at(days=10))
