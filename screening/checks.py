@@ -22,7 +22,7 @@ def observation_overdue(check, now):
     if dose.trial.state == TrialState.CANCELLED or dose.entered_in_error:  # D4: a dose not given is not observed
         return
     slot_due = datetime.fromisoformat(check.payload["slot_due_at"])
-    if slot_is_charted(dose.trial, slot_due):
+    if slot_is_charted(dose.trial.observations.all(), slot_due):
         return
     hours = round((slot_due - dose.administered_at).total_seconds() / 3600)
     alerts.raise_alert(

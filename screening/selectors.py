@@ -109,11 +109,12 @@ def observations_due(dose: TestDose) -> list[datetime]:
     return protocol.observation_schedule(dose.administered_at, current_policy())
 
 
-def slot_is_charted(trial: ScreeningTrial, slot_due: datetime) -> bool:
-    """A1: whether an observation charted on the trial fills the one due at `slot_due`."""
+def slot_is_charted(observations: QuerySet[Observation], slot_due: datetime) -> bool:
+    """A1: whether one of these observations (a trial's after a test dose, a patient's after a refill, R6) fills the
+    one due at `slot_due`; records entered in error do not (D4)."""
     policy = current_policy()
     window = timedelta(minutes=policy.observation_slot_minutes)
-    charted = trial.observations.filter(
+    charted = observations.filter(
         observed_at__range=(slot_due - window, slot_due + window), entered_in_error_at__isnull=True
     )
     return any(protocol.observation_fills_slot(o.observed_at, slot_due, policy) for o in charted)

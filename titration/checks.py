@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from alerts import services as alerts
 from alerts.models import DueCheck
 from screening.kinds import AlertKind as ScreeningAlertKind
+from screening.selectors import slot_is_charted
 from wardflow import protocol
 from wardflow.clinical_time import ward_local
 from wardflow.patients.services import FLAG_RULES
@@ -19,7 +20,6 @@ from wardflow.staff.models import Role
 from . import services
 from .kinds import AlertKind, CheckKind
 from .models import Pump, Refill
-from .selectors import observation_charted_near
 
 P4_FLAGS = frozenset(field for field, rule in FLAG_RULES.items() if rule == "P4")
 
@@ -117,7 +117,7 @@ def refill_observation_overdue(check: DueCheck, now: datetime) -> None:
     observation closes it as it closes screening's; unacknowledged, it escalates as A1)."""
     refill = Refill.objects.select_related("pump__patient").get(pk=check.subject_id)
     slot_due = datetime.fromisoformat(check.payload["slot_due_at"])
-    if refill.entered_in_error or observation_charted_near(refill.pump.patient, slot_due):
+    if refill.entered_in_error or slot_is_charted(refill.pump.patient.observations.all(), slot_due):
         return
     alerts.raise_alert(
         kind=ScreeningAlertKind.OBSERVATION_OVERDUE,

@@ -1,7 +1,7 @@
 """Reads of pumps, programs and dose changes, and who may act on them now: the pages ask the `may_*` questions,
 the services refuse with the same `*_refusal` answers."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import F, Prefetch, QuerySet
@@ -532,16 +532,6 @@ def refill_safety_problems(septum_access_confirmed: bool, aseptic_technique: boo
     if aseptic_technique is not True:
         problems["aseptic_technique"] = ["R6: confirm the refill was done with aseptic technique."]
     return problems
-
-
-def observation_charted_near(patient, due_at: datetime) -> bool:
-    """A1/R6: whether an observation of the patient (not entered in error, D4) fills the one due at `due_at`."""
-    policy = current_policy()
-    window = timedelta(minutes=policy.observation_slot_minutes)
-    charted = Observation.objects.filter(
-        patient=patient, entered_in_error_at__isnull=True, observed_at__range=(due_at - window, due_at + window)
-    ).values_list("observed_at", flat=True)
-    return any(protocol.observation_fills_slot(moment, due_at, policy) for moment in charted)
 
 
 def refill_correction_refusal(actor, pump: Pump, refill: Refill) -> DomainError | None:
