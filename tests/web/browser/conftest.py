@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
@@ -20,6 +21,24 @@ LAUNCH_ARGS = [
     "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 800}
+PASSWORD = "correct horse battery staple"
+
+
+def local_input(moment) -> str:
+    """A datetime-local input's value in ward time."""
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def log_in(chromium, live_server, username, viewport):
+    """A fresh browser context logged in as the user (every test user has the same password)."""
+    context = chromium.new_context(viewport=viewport, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    return page
 
 
 def pytest_collection_modifyitems(config, items):

@@ -13,8 +13,7 @@ from tests.titration.support import put_in_force
 from titration import services as titration
 from titration.models import DoseChange, Pump
 
-from .conftest import DESKTOP, TABLET
-from .test_ward_walkthrough import PASSWORD, local_input, log_in
+from .conftest import DESKTOP, PASSWORD, TABLET, local_input, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

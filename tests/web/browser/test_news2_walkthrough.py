@@ -10,28 +10,12 @@ from django.utils import timezone
 from screening import services as screening
 from screening.models import Observation, TestDose
 
-from .conftest import TABLET
+from .conftest import TABLET, local_input, log_in
 
-PASSWORD = "correct horse battery staple"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # RR 6 (3) + SpO2 84 (3) + pulse 48 (1) + systolic BP 88 (3) + temperature 38.9 (1), alert, on air: NEWS2 11.
 DANGEROUS = {"Heart rate (/min)": "48", "Systolic BP (mmHg)": "88", "Diastolic BP (mmHg)": "50",
              "Respiratory rate (/min)": "6", "SpO2 (%)": "84", "Temperature (°C)": "38.9"}  # fmt: skip
-
-
-def local_input(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
-
-
-def log_in(chromium, live_server, username, viewport):
-    context = chromium.new_context(viewport=viewport)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
-    return page
 
 
 def test_a_dangerous_baseline_is_flagged_and_refuses_the_test_dose(allow_audit_flush, live_server, chromium,

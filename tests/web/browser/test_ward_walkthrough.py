@@ -8,7 +8,6 @@ import io
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from django.utils import timezone
 
 from screening import services as screening
@@ -17,26 +16,7 @@ from titration import services as titration
 from titration.models import DoseChange
 from wardflow.audit.selectors import verify_chain
 
-from .conftest import DESKTOP, TABLET
-
-PASSWORD = "correct horse battery staple"
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def local_input(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
-
-
-def log_in(chromium, live_server, username, viewport):
-    context = chromium.new_context(viewport=viewport, accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
-    return page
-
+from .conftest import DESKTOP, PASSWORD, TABLET, local_input, log_in
 
 VITALS = {"Heart rate (/min)": "74", "Systolic BP (mmHg)": "122", "Diastolic BP (mmHg)": "78",
           "Respiratory rate (/min)": "14", "SpO2 (%)": "98", "Temperature (°C)": "36.7"}  # fmt: skip
