@@ -12,6 +12,8 @@ COPY web ./web
 RUN pip install --no-cache-dir .
 COPY manage.py ./
 COPY templates ./templates
+# The rules help page and every rule link are read from the protocol itself.
+COPY docs ./docs
 COPY static ./static
 RUN useradd --system --home /app wardflow && chown -R wardflow /app
 # D3: the append-only checkpoint file lives outside the database, on its own volume.

@@ -125,6 +125,8 @@ class ObservationSerializer(EnteredInErrorSerializer, serializers.ModelSerialize
     sedation = serializers.ChoiceField(choices=[s.value for s in protocol.Sedation])
     signs = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     on_oxygen = serializers.BooleanField(required=False, default=False)  # V1
+    # A1: why an observation is charted late (optional).
+    late_reason = serializers.CharField(required=False, allow_blank=True, default="")
     news2 = serializers.SerializerMethodField()
     charted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
@@ -132,7 +134,8 @@ class ObservationSerializer(EnteredInErrorSerializer, serializers.ModelSerialize
         model = Observation
         fields = ["id", "patient", "trial", "observed_at", "entered_at", "ashworth_mean", "penn_spasm_frequency",
                   "heart_rate", "systolic_bp", "diastolic_bp", "respiratory_rate", "spo2", "temperature_c",
-                  "sedation", "signs", "on_oxygen", "news2", "charted_by", *ENTERED_IN_ERROR_FIELDS]  # fmt: skip
+                  "sedation", "signs", "on_oxygen", "late_reason", "news2", "charted_by",
+                  *ENTERED_IN_ERROR_FIELDS]  # fmt: skip
         read_only_fields = ["id", "patient", "trial", "entered_at", "charted_by"]
 
     @extend_schema_field(News2Serializer)

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from alerts import services as alerts
 from wardflow import protocol
-from wardflow.clinical_time import ward_local
-from wardflow.patients.signals import patient_flags_changed
+from wardflow.clinical_time import clock_text
+from wardflow.patients.signals import patient_flags_changed, pump_implanted
 from wardflow.protocol import Severity, TrialState
 from wardflow.staff.models import Role
 
@@ -31,7 +31,7 @@ def observation_overdue(check, now):
         patient=check.patient,
         rule="A1",
         message=f"A1: the {hours} h observation after test dose {dose.number} ({dose.dose_mcg} mcg) was due at "
-        f"{ward_local(slot_due):%H:%M} and has not been charted.",
+        f"{clock_text(slot_due, now, always_date=True)} and has not been charted.",
         target_role=Role.NURSE,
         subject=check,
         due_at=slot_due,
@@ -72,6 +72,12 @@ def suspend_trial_for_infection(sender, *, actor, patient, changed, **kwargs):
         )
 
 
+def close_schedule_at_implant(sender, *, actor, screening_trial, **kwargs):
+    """T1: with the pump in, the screening trial that led to it has nothing more due (runs inside the implant's
+    transaction)."""
+    services.close_trial_schedule(actor=actor, trial=screening_trial)
+
+
 CHECK_HANDLERS = {
     CheckKind.OBSERVATION_OVERDUE: observation_overdue,
     CheckKind.NEXT_DOSE_DUE: next_dose_due,
@@ -79,4 +85,5 @@ CHECK_HANDLERS = {
 
 RECEIVERS = [
     (patient_flags_changed, suspend_trial_for_infection, "screening.p1"),
+    (pump_implanted, close_schedule_at_implant, "screening.t1"),
 ]

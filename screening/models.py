@@ -131,6 +131,8 @@ class Observation(EnteredInError):
     news2_score = models.PositiveSmallIntegerField(null=True, blank=True)
     news2_risk = models.CharField(max_length=12, blank=True)
     news2_parameters = models.JSONField(default=dict, blank=True)
+    # A1: why an observation was charted well after it was made (optional; the delay itself is entered_at).
+    late_reason = models.TextField(blank=True)
     charted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

@@ -191,11 +191,14 @@ def open_trial_overrides(patient) -> tuple[str, ...]:
     return tuple(rules)
 
 
-def open_trial_refusal(actor, patient) -> DomainError | None:
+def open_trial_refusal(actor, patient=None) -> DomainError | None:
     """Why `actor` may not open a screening trial for `patient` now, or None. The first dose (S2) and the override
-    reason (P2, S11: `open_trial_overrides`) depend on what is entered, and are checked by the act itself."""
+    reason (P2, S11: `open_trial_overrides`) depend on what is entered, and are checked by the act itself. Without a
+    patient: whether the actor may open trials at all."""
     if refusal := role_refusal(actor, Role.NEUROLOGIST, rule="S1", doing="open a screening trial"):
         return refusal
+    if patient is None:
+        return None
     if has_pump_in_place(patient):
         return WorkflowConflict(
             "T13: this patient has a pump in place; a screening trial may be opened only once it is explanted.",
@@ -237,6 +240,43 @@ def give_dose_refusal(actor, trial: ScreeningTrial) -> DomainError | None:
 
 def may_give_dose(actor, trial: ScreeningTrial) -> bool:
     return give_dose_refusal(actor, trial) is None
+
+
+def trial_change_refusal(actor, rule: str) -> DomainError | None:
+    """S10: a neurologist suspends, resumes or cancels a trial, with a reason."""
+    return role_refusal(actor, Role.NEUROLOGIST, rule=rule, doing="suspend, resume or cancel a trial")
+
+
+def resume_refusal(actor, trial: ScreeningTrial | None = None) -> DomainError | None:
+    """S10, P1: a neurologist resumes a suspended trial after review, never while an infection is charted. Without a
+    trial: whether the actor may resume trials at all."""
+    if refusal := trial_change_refusal(actor, "S10"):
+        return refusal
+    if trial is None:
+        return None
+    if trial.state != TrialState.SUSPENDED:
+        return WorkflowConflict(f"Only a suspended trial can be resumed (it is {trial.state}).", rule="S10")
+    if trial.patient.active_infection:
+        return WorkflowConflict("P1: chart the active infection resolved before screening resumes.", rule="P1")
+    return None
+
+
+def may_resume(actor, trial: ScreeningTrial) -> bool:
+    return resume_refusal(actor, trial) is None
+
+
+def cancel_refusal(actor, trial: ScreeningTrial | None = None) -> DomainError | None:
+    """S1: a neurologist cancels an open or suspended trial, which then decides nothing (S11). Without a trial:
+    whether the actor may cancel trials at all."""
+    if refusal := trial_change_refusal(actor, "S1"):
+        return refusal
+    if trial is not None and trial.state not in CURRENT_STATES:
+        return closed_trial_refusal(trial)
+    return None
+
+
+def may_cancel(actor, trial: ScreeningTrial) -> bool:
+    return cancel_refusal(actor, trial) is None
 
 
 # --- V1/V2: early warning score and the pre-dose check -----------------------------------------------------------

@@ -10,7 +10,7 @@ from alerts.models import DueCheck
 from screening.kinds import AlertKind as ScreeningAlertKind
 from screening.selectors import slot_is_charted
 from wardflow import protocol
-from wardflow.clinical_time import ward_local
+from wardflow.clinical_time import clock_text, ward_local
 from wardflow.patients.services import FLAG_RULES
 from wardflow.patients.signals import patient_flags_changed
 from wardflow.policy import current_policy
@@ -125,8 +125,8 @@ def refill_observation_overdue(check: DueCheck, now: datetime) -> None:
         patient=refill.pump.patient,
         rule="A1",
         message=f"A1/R6: the observation due {current_policy().refill_observation_hours} h after the refill of "
-        f"{ward_local(refill.refilled_at):%H:%M} (overdose watch) was due at {ward_local(slot_due):%H:%M} and has "
-        "not been charted.",
+        f"{clock_text(refill.refilled_at, now, always_date=True)} (overdose watch) was due at "
+        f"{clock_text(slot_due, now, always_date=True)} and has not been charted.",
         target_role=Role.NURSE,
         subject=check,
         due_at=slot_due,

@@ -10,7 +10,7 @@ from alerts.models import Alert, subject_key
 from screening.models import Observation, ScreeningTrial
 from screening.selectors import correction_refusal
 from wardflow import protocol
-from wardflow.clinical_time import shown, ward_today
+from wardflow.clinical_time import shown, ward_local, ward_today
 from wardflow.errors import DomainError, InvalidInput, RoleNotAllowed, WorkflowConflict
 from wardflow.patients.selectors import visible_patients
 from wardflow.policy import current_policy
@@ -200,6 +200,29 @@ def replace_refusal(actor, pump: Pump | None = None) -> DomainError | None:
 
 def may_replace(actor, pump: Pump) -> bool:
     return replace_refusal(actor, pump) is None
+
+
+def phase_refusal(actor, pump: Pump | None = None, phase: protocol.Phase | None = None) -> DomainError | None:
+    """T5: a neurologist moves a pump in place to maintenance (refill adjustments) or back to titration. Without a
+    pump: whether the actor may change phases at all."""
+    if refusal := role_refusal(actor, Role.NEUROLOGIST, rule="T5", doing="change the pump's phase"):
+        return refusal
+    if pump is None:
+        return None
+    if refusal := explanted_refusal(pump):
+        return refusal
+    if pump.phase == phase:
+        return WorkflowConflict(f"The pump is already in the {phase} phase.", rule="T5")
+    return None
+
+
+def next_phase(pump: Pump) -> protocol.Phase:
+    """T5: the phase a change of phase moves the pump to."""
+    return protocol.Phase.TITRATION if pump.phase == protocol.Phase.MAINTENANCE else protocol.Phase.MAINTENANCE
+
+
+def may_change_phase(actor, pump: Pump) -> bool:
+    return phase_refusal(actor, pump, next_phase(pump)) is None
 
 
 def refill_refusal(actor, pump: Pump | None = None) -> DomainError | None:
@@ -433,6 +456,32 @@ def programming_refusal(actor, change: DoseChange | None = None) -> DomainError 
 
 def may_program(actor, change: DoseChange) -> bool:
     return programming_refusal(actor, change) is None
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def programming_time_refusal(change: DoseChange, programmed_at: datetime) -> DomainError | None:
+    """T3: an approved change is programmed after its signature and, for a change the 24 h spacing holds, not before
+    `earliest_at` (to the second); a change it does not hold waits only for its proposal or implant, charted to the
+    minute like the signature."""
+    # Charted times have minute precision: programming within the minute of the signature is after it.
+    if programmed_at < _minute(change.approved_at):
+        return WorkflowConflict("T3: the programming time is before the approval.", rule="T3")
+    spaced = protocol.spaced_by_t3(change.kind)
+    if programmed_at < (change.earliest_at if spaced else _minute(change.earliest_at)):
+        why = (
+            f"{current_policy().titration_spacing_hours} h after the previous change became active"
+            if spaced
+            else "its proposal or the implant"
+        )
+        return WorkflowConflict(
+            f"T3: this change may be programmed from {ward_local(change.earliest_at):%Y-%m-%d %H:%M:%S} ({why}).",
+            rule="T3",
+            earliest_at=change.earliest_at,
+        )
+    return None
 
 
 def readback_refusal(actor, change: DoseChange | None = None) -> DomainError | None:

@@ -11,7 +11,7 @@ import dataclasses
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 PROTOCOL_VERSION = "2026.2"
@@ -240,6 +240,15 @@ ALL_SIGNS = WITHDRAWAL_SIGNS | OVERDOSE_SIGNS | OTHER_SIGNS
 
 # S5: Modified Ashworth steps 0, 1, 1+, 2, 3, 4 are stored as these numbers; the charted value is their mean.
 ASHWORTH_STEPS = (Decimal("0"), Decimal("1"), Decimal("1.5"), Decimal("2"), Decimal("3"), Decimal("4"))
+ASHWORTH_NOTATION = {step: "1+" if step == Decimal("1.5") else str(step) for step in ASHWORTH_STEPS}
+
+
+def ashworth_notation(value: Decimal) -> str:
+    """S5: a Modified Ashworth value as a clinician writes it: a step as 0, 1, 1+, 2, 3 or 4; a mean across muscle
+    groups that falls between steps with one decimal (it is not a step, so never written with a +)."""
+    value = Decimal(value)
+    return ASHWORTH_NOTATION.get(value) or str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
 
 # S5 (policy): physiologic bounds beyond which a charted value is taken as an entry error.
 VITAL_SIGN_BOUNDS = {
@@ -321,6 +330,13 @@ def observation_fills_slot(observed_at: datetime, due_at: datetime, policy: Poli
     """A1: an observation charted within half an hour either side of its due time (policy) counts for it."""
     window = timedelta(minutes=policy.observation_slot_minutes)
     return utc(due_at) - window <= observed_at < utc(due_at) + window
+
+
+def late_entry_delay(observed_at: datetime, entered_at: datetime, policy: Policy = DEFAULT_POLICY) -> timedelta | None:
+    """A1: an observation charted more than the overdue grace (policy) after it was made is a late entry; its delay
+    (None when charted in time)."""
+    delay = utc(entered_at) - utc(observed_at)
+    return delay if delay > timedelta(minutes=policy.observation_overdue_minutes) else None
 
 
 def may_be_assessed(given_at: datetime, observed_times: list[datetime]) -> bool:

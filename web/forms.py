@@ -12,11 +12,11 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 from wardflow import protocol
-from wardflow.clinical_time import ward_local, ward_timezone
+from wardflow.clinical_time import clock_text, ward_local, ward_timezone
 from wardflow.patients.models import Patient
 
 # S5: the Modified Ashworth steps as the protocol stores them; 1+ is stored as 1.5.
-ASHWORTH_CHOICES = [(str(step), "1+" if step == Decimal("1.5") else str(step)) for step in protocol.ASHWORTH_STEPS]
+ASHWORTH_CHOICES = [(str(step), notation) for step, notation in protocol.ASHWORTH_NOTATION.items()]
 PENN_CHOICES = [(str(n), str(n)) for n in range(5)]
 
 
@@ -258,6 +258,35 @@ class ObservationForm(forms.Form):
     on_oxygen = forms.BooleanField(label="On supplemental oxygen (V1)", required=False)
     signs = forms.MultipleChoiceField(choices=[(s, s.replace("_", " ")) for s in sorted(protocol.ALL_SIGNS)],
                                       widget=forms.CheckboxSelectMultiple, required=False)  # fmt: skip
+    time_point = forms.ChoiceField(label="Time point", required=False, widget=forms.RadioSelect)
+    late_reason = forms.CharField(label="Reason for a late entry (optional)", required=False,
+                                  widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    chart_anyway = forms.BooleanField(label="Chart at this time anyway", required=False)
+
+    def __init__(self, *args, time_points=(), **kwargs):
+        """`time_points`: the schedule's time points (the web selector says which); picking one fills the time,
+        which stays editable for a late entry."""
+        super().__init__(*args, **kwargs)
+        self.time_points = {point.key: point for point in time_points}
+        self.fields["time_point"].choices = [(p.key, self._point_label(p)) for p in time_points]
+        self.warnings = []
+
+    @staticmethod
+    def _point_label(point) -> str:
+        when = f", {clock_text(point.at, timezone.now())}" if point.at else ""
+        return point.label + when + (" (charted)" if point.charted else "")
+
+    def clean(self):
+        """A1/S6: a time outside the chosen time point's slot or the assessment window is charted only once
+        confirmed; the service itself accepts it. The time point and the confirmation go no further than the form."""
+        cleaned = super().clean()
+        point = self.time_points.get(cleaned.pop("time_point", None) or "")
+        anyway = cleaned.pop("chart_anyway", False)
+        if point and cleaned.get("observed_at"):
+            self.warnings = point.warnings(cleaned["observed_at"])
+            if self.warnings and not anyway:
+                self.add_error("chart_anyway", "Check the time, or confirm that it is charted at this time anyway.")
+        return cleaned
 
 
 class AssessmentForm(forms.Form):
@@ -380,13 +409,16 @@ class ProposeForm(forms.Form):
         label="Stop at once for a serious adverse reaction (T11; document the reason)", required=False
     )
 
-    def __init__(self, *args, kinds, refills, may_override: bool, **kwargs):
-        """`kinds`, `refills`: what the titration selectors allow now; the service checks them again."""
+    def __init__(self, *args, kinds, refills, may_override: bool, allowed_ranges=(), **kwargs):
+        """`kinds`, `refills`: what the titration selectors allow now; the service checks them again.
+        `allowed_ranges`: the daily doses each kind accepts without an override, shown beside the dose."""
         super().__init__(*args, **kwargs)
+        if allowed_ranges:
+            self.fields["new_daily_dose_mcg"].help_text = "Allowed without an override: " + "; ".join(allowed_ranges)
         self.refills = {refill.pk: refill for refill in refills}
         self.fields["kind"].choices = [(k.value, k.value.replace("_", " ")) for k in kinds]
         self.fields["refill"].choices = [("", "—")] + [
-            (r.pk, f"{ward_local(r.refilled_at):%d %b %H:%M}, {r.volume_added_ml} mL") for r in refills
+            (r.pk, f"{clock_text(r.refilled_at, timezone.now())}, {r.volume_added_ml} mL") for r in refills
         ]
         if not refills:
             del self.fields["refill"]
@@ -395,3 +427,33 @@ class ProposeForm(forms.Form):
 
     def clean_refill(self):
         return self.refills.get(self.cleaned_data["refill"])
+
+
+class TrialChangeForm(forms.Form):
+    """S10, S1: a neurologist's reasoned change to a trial (resume after review, or cancel)."""
+
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PhaseForm(forms.Form):
+    """T5: the phase the page offered travels with the form, so a repeated submit is refused, not toggled back."""
+
+    phase = forms.ChoiceField(choices=[(p.value, p.value) for p in protocol.Phase], widget=forms.HiddenInput)
+    reason = forms.CharField(label="Reason for the change of phase (T5)", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class InfectionForm(forms.Form):
+    """P1: chart an infection active or resolved; the value charted travels with the form, like the phase."""
+
+    active_infection = forms.TypedChoiceField(choices=[("true", "active"), ("false", "resolved")],
+                                              coerce=lambda value: value == "true",
+                                              widget=forms.HiddenInput)  # fmt: skip
+    reason = forms.CharField(label="Note (optional): what was found, e.g. cultures negative", required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+
+    def clean(self):
+        """The flags service takes the change as `changes`."""
+        cleaned = super().clean()
+        if "active_infection" in cleaned:
+            cleaned["changes"] = {"active_infection": cleaned.pop("active_infection")}
+        return cleaned

@@ -9,6 +9,10 @@ urlpatterns = [
     path("patients/<int:pk>/", views.patient, name="patient"),
     path("patients/<int:pk>/screening/", views.open_trial, name="open-trial"),
     path("trials/<int:pk>/implant/", views.implant, name="implant"),
+    path("trials/<int:pk>/resume/", views.resume_trial, name="resume-trial"),
+    path("trials/<int:pk>/cancel/", views.cancel_trial, name="cancel-trial"),
+    path("patients/<int:pk>/infection/", views.chart_infection, name="chart-infection"),
+    path("pumps/<int:pk>/phase/", views.change_phase, name="change-phase"),
     path("patients/<int:pk>/observe/", views.chart_observation, name="observe"),
     path("trials/<int:pk>/dose/", views.give_dose, name="give-dose"),
     path("doses/<int:pk>/assess/", views.assess, name="assess"),
@@ -28,4 +32,5 @@ urlpatterns = [
     path("alerts/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("audit/", views.audit, name="audit"),
     path("audit/chain/", views.audit_chain, name="audit-chain"),
+    path("help/rules/", views.rules, name="rules"),
 ]

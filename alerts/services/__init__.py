@@ -3,13 +3,14 @@ the rows, claim them when due, raise, escalate, deliver and close alerts, and au
 
 from .dispatch import MAX_CHECK_ATTEMPTS, DispatchReport, dispatch_due_checks, register_check_handlers
 from .emails import send_pending_emails
-from .inbox import acknowledge_alert, escalate_alert, raise_alert, resolve_alerts
+from .inbox import acknowledge_alert, acknowledge_alerts, escalate_alert, raise_alert, resolve_alerts
 from .scheduling import cancel_checks, schedule_check
 
 __all__ = [
     "MAX_CHECK_ATTEMPTS",
     "DispatchReport",
     "acknowledge_alert",
+    "acknowledge_alerts",
     "cancel_checks",
     "dispatch_due_checks",
     "escalate_alert",

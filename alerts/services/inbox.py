@@ -88,8 +88,30 @@ def acknowledge_alert(*, actor, alert: Alert) -> Alert:
         raise WorkflowConflict(f"This alert is already {alert.state}.", rule="A2")
     if refusal := acknowledge_refusal(actor, alert):
         raise refusal
-    before = alert.state
+    return _acknowledge(alert, actor, timezone.now())
+
+
+@transaction.atomic
+def acknowledge_alerts(*, actor, alerts: Iterable[Alert]) -> list[Alert]:
+    """One problem's alerts acknowledged together (the inbox groups them), each audited on its own (A2). Those closed
+    meanwhile are left as they are; one the actor may not acknowledge refuses them all."""
+    locked = list(
+        Alert.objects.select_for_update()
+        .select_related("patient")
+        .filter(pk__in=[a.pk for a in alerts], state__in=STILL_OPEN)
+        .order_by("raised_at", "id")
+    )
+    if not locked:
+        raise WorkflowConflict("These alerts are already acknowledged or resolved.", rule="A2")
+    for alert in locked:
+        if refusal := acknowledge_refusal(actor, alert):
+            raise refusal
     now = timezone.now()
+    return [_acknowledge(alert, actor, now) for alert in locked]
+
+
+def _acknowledge(alert: Alert, actor, now: datetime) -> Alert:
+    before = alert.state
     alert.state = Alert.State.ACKNOWLEDGED
     alert.acknowledged_by = actor
     alert.acknowledged_at = now

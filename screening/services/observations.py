@@ -52,9 +52,10 @@ def _validate_observation(patient, observed_at: datetime, values: dict, signs: l
 
 @transaction.atomic
 def chart_observation(*, actor, patient, observed_at: datetime, signs=(), trial: ScreeningTrial | None = None,
-                      on_oxygen: bool = False, **values) -> Observation:  # fmt: skip
+                      on_oxygen: bool = False, late_reason: str = "", **values) -> Observation:  # fmt: skip
     """Without a trial given, the observation belongs to the patient's open or suspended trial, if any (S10: a
-    suspended trial keeps its observations), so that it counts for that trial's assessment window (S7)."""
+    suspended trial keeps its observations), so that it counts for that trial's assessment window (S7).
+    `late_reason`: why it is charted late (optional; the record shows the delay itself)."""
     signs = list(dict.fromkeys(signs))
     trial = lock_current_trial(patient) if trial is None else lock_trial(trial)
     before_state = trial.state if trial is not None else None
@@ -62,7 +63,7 @@ def chart_observation(*, actor, patient, observed_at: datetime, signs=(), trial:
     if trial is not None and trial.state not in CURRENT_STATES:
         raise closed_trial_refusal(trial)
     observation = Observation(patient=patient, trial=trial, observed_at=observed_at, signs=signs, on_oxygen=on_oxygen,
-                              charted_by=actor, **values)  # fmt: skip
+                              late_reason=late_reason.strip(), charted_by=actor, **values)  # fmt: skip
     score = protocol.news2(policy=current_policy(), **news2_values(observation))  # V1
     observation.news2_score, observation.news2_risk = score.score, score.risk
     observation.news2_parameters = score.parameters
@@ -90,6 +91,7 @@ def chart_observation(*, actor, patient, observed_at: datetime, signs=(), trial:
             "on_oxygen": on_oxygen,
             "news2_score": score.score,
             "news2_risk": score.risk,
+            **({"late_reason": observation.late_reason} if observation.late_reason else {}),
             **({"trial_state": trial.state} if state_changed else {}),
         },
         rules=rules,
@@ -152,7 +154,7 @@ def raise_early_warning_alert(observation: Observation, score: protocol.News2) -
 
 def _resolve_filled_slots(observation: Observation, actor) -> None:
     """An observation closes the check of the time it was due (so the ward sees the next one), and the overdue
-    alert of that time if it was charted late (A1)."""
+    alert of that time if it was charted late (A1), acknowledged or not: acknowledging is not charting."""
     policy = current_policy()
     slots = DueCheck.objects.filter(
         patient=observation.patient, kind=CheckKind.OBSERVATION_OVERDUE, state=DueCheck.State.PENDING
@@ -160,10 +162,10 @@ def _resolve_filled_slots(observation: Observation, actor) -> None:
     filled = [c.pk for c in slots if protocol.observation_fills_slot(
         observation.observed_at, datetime.fromisoformat(c.payload["slot_due_at"]), policy)]  # fmt: skip
     alerts.cancel_checks(ids=filled)
-    for alert in Alert.objects.filter(
-        patient=observation.patient,
-        kind=AlertKind.OBSERVATION_OVERDUE,
-        state__in=[Alert.State.OPEN, Alert.State.ESCALATED],
-    ).select_for_update():
+    for alert in (
+        Alert.objects.filter(patient=observation.patient, kind=AlertKind.OBSERVATION_OVERDUE)
+        .exclude(state=Alert.State.RESOLVED)
+        .select_for_update()
+    ):
         if alert.due_at and protocol.observation_fills_slot(observation.observed_at, alert.due_at, policy):
             alerts.resolve_alerts(subject=alert.source_check, kinds=[AlertKind.OBSERVATION_OVERDUE], actor=actor)

@@ -8,23 +8,25 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from alerts import services as alerts
+from alerts.models import Alert
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ward_today
 from wardflow.errors import InvalidInput, WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import TrialState
-from wardflow.staff.models import Role
-from wardflow.staff.roles import require_role
 
-from ..kinds import AuditAction, CheckKind
-from ..models import ScreeningTrial
+from ..kinds import AlertKind, AuditAction, CheckKind
+from ..models import ScreeningTrial, TestDose
 from ..selectors import (
+    cancel_refusal,
     closed_trial_refusal,
     current_trials,
     earliest_test_dose_at,
     open_trial_overrides,
     open_trial_refusal,
+    resume_refusal,
+    trial_change_refusal,
 )
 
 
@@ -108,8 +110,8 @@ def open_trial(*, actor, patient, first_dose_mcg: Decimal | None = None, reason:
 def _change_trial_state(*, actor, trial: ScreeningTrial, transition: str, action: AuditAction, reason: str,
                         rules: list[str], conflict) -> ScreeningTrial:  # fmt: skip
     """A neurologist's reasoned state change (suspend, resume, cancel): transition, reason, audit event."""
-    if rules != ["P1"]:  # P1: charting an infection suspends the trial, whoever charts it
-        require_role(actor, Role.NEUROLOGIST, rule=rules[0], doing="suspend, resume or cancel a trial")
+    if rules != ["P1"] and (refusal := trial_change_refusal(actor, rules[0])):
+        raise refusal  # P1: charting an infection suspends the trial, whoever charts it
     if not reason.strip():
         raise InvalidInput({"reason": ["Give the reason for this change to the trial."]})
     before = trial.state
@@ -134,27 +136,44 @@ def suspend_trial(*, actor, trial: ScreeningTrial, reason: str, rule: str = "S10
                                conflict=closed_trial_refusal)  # fmt: skip
 
 
-def _not_suspended(trial: ScreeningTrial) -> WorkflowConflict:
-    return WorkflowConflict(f"Only a suspended trial can be resumed (it is {trial.state}).", rule="S10")
-
-
 @transaction.atomic
 def resume_trial(*, actor, trial: ScreeningTrial, reason: str) -> ScreeningTrial:
     """A neurologist resumes a suspended trial after review; never while an infection is charted (P1)."""
     trial = lock_trial(trial)
-    if trial.state == TrialState.SUSPENDED and trial.patient.active_infection:
-        raise WorkflowConflict("P1: chart the active infection resolved before screening resumes.", rule="P1")
+    if refusal := resume_refusal(actor, trial):
+        raise refusal
     return _change_trial_state(actor=actor, trial=trial, transition="resume", action=AuditAction.TRIAL_RESUMED,
-                               reason=reason, rules=["S10"], conflict=_not_suspended)  # fmt: skip
+                               reason=reason, rules=["S10"],
+                               conflict=lambda locked: resume_refusal(actor, locked))  # fmt: skip
 
 
 @transaction.atomic
 def cancel_trial(*, actor, trial: ScreeningTrial, reason: str) -> ScreeningTrial:
     """Ends the trial without a candidacy decision, closing its and its doses' due checks."""
-    trial = _change_trial_state(actor=actor, trial=lock_trial(trial), transition="cancel",
+    trial = lock_trial(trial)
+    if refusal := cancel_refusal(actor, trial):
+        raise refusal
+    trial = _change_trial_state(actor=actor, trial=trial, transition="cancel",
                                 action=AuditAction.TRIAL_CANCELLED, reason=reason, rules=["S1"],
                                 conflict=closed_trial_refusal)  # fmt: skip
-    alerts.cancel_checks(subject=trial)
-    for dose in trial.doses.all():
-        alerts.cancel_checks(subject=dose)
+    close_trial_schedule(actor=actor, trial=trial)
     return trial
+
+
+def close_trial_schedule(*, actor, trial: ScreeningTrial) -> None:
+    """A trial with nothing more due (cancelled, or its patient implanted, T1): its pending observation and next-dose
+    checks are cancelled and their alerts (A1 observation overdue, S3 next dose) resolved, each resolution audited
+    (A2), so that no overdue observation stays on the board. Alerts about what was charted (S10, O1, W1, V1) stay for
+    their review. Part of the caller's transaction."""
+    doses = list(trial.doses.all())
+    alerts.cancel_checks(subject=trial)
+    for dose in doses:
+        alerts.cancel_checks(subject=dose)
+    overdue = Alert.objects.filter(
+        kind=AlertKind.OBSERVATION_OVERDUE,
+        source_check__subject_type=TestDose._meta.label_lower,
+        source_check__subject_id__in=[str(dose.pk) for dose in doses],
+    ).exclude(state=Alert.State.RESOLVED)
+    for check in {alert.source_check for alert in overdue.select_related("source_check")}:
+        alerts.resolve_alerts(subject=check, kinds=[AlertKind.OBSERVATION_OVERDUE], actor=actor)
+    alerts.resolve_alerts(subject=trial, kinds=[AlertKind.NEXT_TEST_DOSE_DUE], actor=actor)

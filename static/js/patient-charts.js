@@ -8,56 +8,57 @@
     return node ? JSON.parse(node.textContent) : null;
   }
 
-  function responseCurve(curve) {
-    var canvas = document.getElementById(curve.id);
+  var ANNOTATIONS = {
+    "x-band": function (a) { return { type: "box", xMin: Number(a.from), xMax: Number(a.to), backgroundColor: "rgba(242,193,78,0.25)", borderWidth: 0, label: { display: true, content: a.label, position: "start" } }; },
+    "x-line": function (a) { return { type: "line", xMin: Number(a.at), xMax: Number(a.at), borderColor: "#5b6775", borderWidth: 1, borderDash: [4, 4], label: { display: true, content: a.label, position: "end" } }; },
+    "y-line": function (a) { return { type: "line", yMin: Number(a.at), yMax: Number(a.at), borderColor: "#b3261e", label: { display: true, content: a.label, position: "start" } }; }
+  };
+
+  function bound(value) { return value === undefined || value === null ? undefined : Number(value); }
+
+  // One record chart as web/charts.py describes it: one x axis and ONE y axis, in the axis's unit. Ticks and
+  // tooltips show the server's own wording of each value (e.g. "1+" on the Modified Ashworth scale).
+  function recordChart(spec) {
+    var canvas = document.getElementById(spec.id);
     if (!canvas) return;
-    var points = curve.points;
+    var ticks = spec.y.ticks ? spec.y.ticks.map(function (t) { return { value: Number(t.value), label: t.label }; }) : null;
+    var annotations = {};
+    spec.annotations.forEach(function (a, i) { annotations["a" + i] = ANNOTATIONS[a.kind](a); });
+    var y = { type: "linear", min: bound(spec.y.min), max: bound(spec.y.max), title: { display: true, text: spec.y.title } };
+    if (ticks) {
+      y.afterBuildTicks = function (axis) { axis.ticks = ticks.map(function (t) { return { value: t.value }; }); };
+      y.ticks = { autoSkip: false, callback: function (value) {
+        var tick = ticks.find(function (t) { return t.value === value; });
+        return tick ? tick.label : value;
+      } };
+    }
+    var x = { type: spec.x.type, min: bound(spec.x.min), max: bound(spec.x.max), title: { display: true, text: spec.x.title } };
+    if (spec.x.labels) x.labels = spec.x.labels;
     new Chart(canvas, {
       type: "line",
-      data: {
-        datasets: [
-          { label: "Modified Ashworth (mean)", data: points.map(function (p) { return { x: p.h, y: Number(p.ashworth) }; }), borderColor: "#0b5cad", pointRadius: points.map(function (p) { return p.baseline ? 7 : 3; }) },
-          { label: "Penn spasm frequency", data: points.map(function (p) { return { x: p.h, y: Number(p.penn) }; }), borderColor: "#b3261e", borderDash: [6, 4], pointRadius: points.map(function (p) { return p.baseline ? 7 : 3; }) }
-        ]
-      },
+      data: { datasets: spec.datasets.map(function (d) {
+        return {
+          label: d.label,
+          data: d.points.map(function (p) { return { x: Number(p.x), y: Number(p.y), text: p.text, at: p.x_text }; }),
+          borderColor: d.color, backgroundColor: d.color,
+          borderDash: d.dashed ? [6, 4] : [],
+          stepped: d.stepped ? "before" : false,
+          pointRadius: d.points.map(function (p) { return p.emphasis ? 7 : 3; })
+        };
+      }) },
       options: {
         animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
         plugins: {
-          title: { display: true, text: curve.title },
-          annotation: { annotations: {
-            window: { type: "box", xMin: curve.window[0], xMax: curve.window[1], backgroundColor: "rgba(242,193,78,0.25)", borderWidth: 0, label: { display: true, content: "4-8 h assessment window", position: "start" } },
-            dose: { type: "line", xMin: 0, xMax: 0, borderColor: "#5b6775", borderWidth: 1, label: { display: true, content: "dose", position: "end" } }
+          title: { display: true, text: spec.title },
+          annotation: { annotations: annotations },
+          tooltip: { callbacks: {
+            title: function (items) { return items.length ? items[0].raw.at : ""; },
+            label: function (item) { return item.dataset.label + ": " + item.raw.text; }
           } }
         },
-        scales: {
-          x: { type: "linear", title: { display: true, text: "hours since the dose (baseline before 0)" }, suggestedMin: -1, suggestedMax: 9 },
-          y: { min: 0, max: 4, title: { display: true, text: "score" } }
-        }
-      }
-    });
-  }
-
-  function doseHistory(history) {
-    var canvas = document.getElementById("dose-history");
-    if (!canvas || !history) return;
-    var annotations = { alarm: { type: "line", yScaleID: "volume", yMin: Number(history.alarm_ml), yMax: Number(history.alarm_ml), borderColor: "#b3261e", label: { display: true, content: "alarm volume", position: "start" } } };
-    history.refills.forEach(function (day, i) {
-      annotations["refill" + i] = { type: "line", xMin: day, xMax: day, borderColor: "#1e6b34", borderDash: [4, 4], label: { display: true, content: "refill", position: "end" } };
-    });
-    new Chart(canvas, {
-      type: "line",
-      data: { datasets: [
-        { label: "daily dose (mcg/day)", data: xy(history.dose), stepped: "before", borderColor: "#0b5cad", yAxisID: "dose" },
-        { label: "reservoir volume (mL, projected to the alarm)", data: xy(history.volume), borderColor: "#8a5a00", borderDash: [6, 4], yAxisID: "volume" }
-      ] },
-      options: {
-        animation: false,
-        plugins: { annotation: { annotations: annotations } },
-        scales: {
-          x: { type: "linear", title: { display: true, text: "days since implant" } },
-          dose: { position: "left", beginAtZero: true, title: { display: true, text: "mcg/day" } },
-          volume: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: "mL" } }
-        }
+        scales: { x: x, y: y }
       }
     });
   }
@@ -86,8 +87,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    (data("response-curves") || []).forEach(responseCurve);
-    doseHistory(data("dose-history-data"));
+    var charts = data("record-charts") || {};
+    [].concat(charts.response || [], charts.vitals || [], charts.pump || []).forEach(recordChart);
     news2Series(data("news2-series-data"));
   });
 })();

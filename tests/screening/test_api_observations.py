@@ -117,3 +117,13 @@ def test_an_observation_charted_on_the_patient_belongs_to_the_open_trial(clock, 
     assert response.json()["trial"] == open_trial_id
     assert trial_of(neuro, open_trial_id)["suggestion"]["response"] == "positive"  # S7: it is in the 4-8 h window
     assert assess(neuro, dose_id, "positive", duration_hours="4").status_code == 201  # S6: a 4 h observation exists
+
+
+def test_an_observation_charted_late_takes_its_optional_reason_a1(clock, ward_team, open_trial_id):
+    nurse = ward_team[0]
+    clock.move_to(hours(2))
+    response = chart(nurse, open_trial_id, hours(0), late_reason="Handover on the ward")
+    assert response.status_code == 201
+    assert response.json()["late_reason"] == "Handover on the ward"
+    assert Observation.objects.get().late_reason == "Handover on the ward"
+    assert chart(nurse, open_trial_id, hours(1)).json()["late_reason"] == ""

@@ -129,3 +129,18 @@ def test_an_observation_closes_the_check_of_the_time_it_was_due_a1(clock, dose, 
     checks = DueCheck.objects.filter(kind="screening.observation_overdue")
     assert [c.payload["slot_due_at"] for c in checks.filter(state=DueCheck.State.CANCELLED)] == [hours(1).isoformat()]
     assert checks.filter(state=DueCheck.State.PENDING).count() == 7
+
+
+def test_a_late_entrys_reason_is_stored_and_audited_a1(clock, trial, nurse):
+    clock.move_to(hours(3))
+    observation = chart_on(nurse, trial.patient, hours(1), trial=trial, late_reason="  Patient was in theatre  ")
+    observation.refresh_from_db()
+    assert observation.late_reason == "Patient was in theatre"
+    event = AuditEvent.objects.get(action="observation.charted", subject_id=str(observation.pk))
+    assert event.after["late_reason"] == "Patient was in theatre"
+
+
+def test_an_observation_without_a_late_reason_audits_none(trial, nurse):
+    observation = chart_on(nurse, trial.patient, hours(0), trial=trial)
+    assert observation.late_reason == ""
+    assert "late_reason" not in AuditEvent.objects.get(action="observation.charted").after

@@ -1,7 +1,7 @@
 """Dates, times and input (2026.2) on the ward pages: ages on the ward's date, plausible dates of birth, stored times
 always shown, and a local time at a DST change resolved by asking which instant it was."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -13,6 +13,7 @@ from screening import services as screening
 from screening.kinds import CheckKind
 from screening.models import Observation, TestDose
 from tests.web.support import logged_in
+from titration.kinds import CheckKind as TitrationCheckKind
 from wardflow.audit.models import AuditEvent
 from wardflow.audit.services import record_event
 from wardflow.patients.models import Patient
@@ -69,7 +70,7 @@ def test_the_patient_page_shows_an_observation_of_year_one_in_utc(nurse, neurolo
     Observation.objects.create(patient=patient, trial=trial, observed_at=YEAR_ONE, charted_by=nurse, **VITALS)
     page = logged_in(nurse).get(f"/patients/{patient.pk}/")
     assert page.status_code == 200
-    assert b"<td>Mon 00:00 UTC</td>" in page.content
+    assert b">Mon 1 Jan 0001 00:00 UTC</time>" in page.content
 
 
 def test_the_audit_page_shows_an_event_of_year_one_in_utc(administrator, nurse):
@@ -77,7 +78,7 @@ def test_the_audit_page_shows_an_event_of_year_one_in_utc(administrator, nurse):
         record_event(actor=nurse, action="test.event", at=YEAR_ONE)
     page = logged_in(administrator).get("/audit/")
     assert page.status_code == 200
-    assert b"<td>01 Jan 0001 00:00 UTC</td>" in page.content
+    assert b">Mon 1 Jan 0001 00:00 UTC</time>" in page.content
 
 
 def test_the_board_shows_a_check_due_in_year_one_in_utc(nurse, make_patient, ward):
@@ -85,7 +86,38 @@ def test_the_board_shows_a_check_due_in_year_one_in_utc(nurse, make_patient, war
     DueCheck.objects.create(kind=CheckKind.NEXT_DOSE_DUE, patient=patient, due_at=YEAR_ONE)
     page = logged_in(nurse).get("/ward/")
     assert page.status_code == 200
-    assert b"Mon 00:00 UTC (overdue)" in page.content
+    assert b">Mon 1 Jan 0001 00:00 UTC</time>" in page.content
+    assert b"days overdue</span>" in page.content
+
+
+# --- every shown time says its day ---------------------------------------------------------------------------------
+
+
+def _next_due(page: bytes) -> str:
+    return page.decode().split('data-testid="next-due">')[1].split("</td>")[0]
+
+
+@time_machine.travel(datetime(2026, 11, 2, 9, 0, tzinfo=UTC), tick=False)
+def test_the_board_shows_a_refill_reminder_months_away_with_its_date(nurse, make_patient, ward):
+    patient = make_patient(ward, "DATE-1")
+    DueCheck.objects.create(kind=TitrationCheckKind.REFILL_REMINDER, patient=patient,
+                            due_at=datetime(2027, 3, 7, 14, 40, tzinfo=UTC))  # fmt: skip
+    due = _next_due(logged_in(nurse).get("/ward/").content)
+    assert due.startswith("Refill reminder")
+    assert ">Sun 7 Mar 2027 14:40</time>" in due
+    assert "in 125 days" in due
+
+
+@time_machine.travel(datetime(2026, 11, 6, 9, 0, tzinfo=UTC), tick=False)
+def test_the_board_says_how_many_days_an_observation_is_overdue(nurse, make_patient, ward):
+    patient = make_patient(ward, "DATE-2")
+    slot = datetime(2026, 11, 2, 17, 0, tzinfo=UTC)  # four days ago, at 17:00
+    DueCheck.objects.create(kind=CheckKind.OBSERVATION_OVERDUE, patient=patient, due_at=slot + timedelta(minutes=15),
+                            payload={"slot_due_at": slot.isoformat()})  # fmt: skip
+    due = _next_due(logged_in(nurse).get("/ward/").content)
+    assert ">Mon 2 Nov 17:00</time>" in due
+    assert "3 days overdue" in due  # 3 days and 16 hours
+    assert ">17:00<" not in due
 
 
 # --- a local time at a DST change is resolved by asking ------------------------------------------------------------

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
 
 from screening import services as screening
 from screening.models import Observation, TestDose
@@ -24,12 +23,6 @@ NORMAL = {"ashworth_mean": Decimal("3"), "penn_spasm_frequency": Decimal("3"), "
 # NEWS2 11: RR 3 + SpO2 3 + pulse 1 + systolic BP 3 + temperature 1.
 DANGEROUS = {**NORMAL, "respiratory_rate": Decimal("6"), "spo2": Decimal("84"), "heart_rate": Decimal("48"),
              "systolic_bp": Decimal("88"), "diastolic_bp": Decimal("50"), "temperature_c": Decimal("38.9")}  # fmt: skip
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
@@ -96,7 +89,8 @@ def test_an_observation_charted_on_oxygen_from_the_form_is_scored_v1(trial, nurs
     response = logged_in(nurse).post(f"/patients/{trial.patient_id}/observe/", body, follow=True)
     observation = Observation.objects.get()
     assert (observation.on_oxygen, observation.news2_score, observation.news2_risk) == (True, 2, "low")
-    assert b"Observation charted: NEWS2 2 (low risk, V1)." in response.content
+    v1 = b'<a class="rule-link" href="/help/rules/#rule-V1">V1</a>'
+    assert b"Observation charted: NEWS2 2 (low risk, " + v1 + b")." in response.content
 
 
 def test_the_dose_form_shows_the_refused_pre_dose_check_and_a_nurse_no_override_field(trial, nurse):

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.test import Client
 
 from screening import services as screening
@@ -17,12 +16,6 @@ from wardflow.staff.models import Role
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
@@ -101,7 +94,8 @@ def test_a_refusal_is_shown_next_to_its_field_with_the_rule_id(clock, nurse, obs
             "temperature_c": "36.5", "sedation": "alert"}  # fmt: skip
     response = logged_in(nurse).post(f"/patients/{trial.patient_id}/observe/", body)
     assert response.status_code == 200
-    assert b'id="id_spo2-error">S5: 104 is outside 0-100' in response.content
+    link = b'<a class="rule-link" href="/help/rules/#rule-S5">S5</a>'
+    assert b'id="id_spo2-error">' + link + b": 104 is outside 0-100" in response.content
     assert Observation.objects.count() == 1  # the dose's baseline (V2) only
 
 
@@ -112,7 +106,8 @@ def test_a_workflow_refusal_is_shown_with_its_rule(clock, nurse, observing_trial
             "route": "catheter", "injection_seconds": "90", "resuscitation_ready": "on"}  # fmt: skip
     response = logged_in(nurse).post(f"/trials/{trial.pk}/dose/", body)
     assert response.status_code == 200  # the form again, with the reason
-    assert b"has not been assessed yet (S6, S9)" in response.content
+    links = [f'<a class="rule-link" href="/help/rules/#rule-{rule}">{rule}</a>' for rule in ("S6", "S9")]
+    assert f"has not been assessed yet ({links[0]}, {links[1]})".encode() in response.content
     assert TestDose.objects.count() == 1
 
 
@@ -172,8 +167,8 @@ def test_nurse_lists_cost_constant_queries(clock, make_patient, ward, nurse, pat
     patients = [make_patient(ward, f"Q{i}") for i in range(12)]
     _alerts_for(patients, 12)
     client = logged_in(nurse)
-    # session, user, role, ward ids, the list (joined), the session save
-    with django_assert_max_num_queries(8):
+    # session, user, role, ward ids, the list (joined), the navigation's alert counter, the session save
+    with django_assert_max_num_queries(9):
         assert client.get(path).status_code == 200
 
 
@@ -182,8 +177,8 @@ def test_neurologist_lists_cost_constant_queries(clock, make_patient, ward, neur
                                                  django_assert_max_num_queries):  # fmt: skip
     _alerts_for([make_patient(ward, f"Q{i}") for i in range(12)], 12)  # twelve audit events
     client = logged_in(neurologist)
-    # session, user, role, ward ids, count, page, and the session save (in a savepoint)
-    with django_assert_max_num_queries(9):
+    # session, user, role, ward ids, count, page, the navigation's alert counter, and the session save (in a savepoint)
+    with django_assert_max_num_queries(10):
         assert client.get(path).status_code == 200
 
 

@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from screening.models import ScreeningTrial, TestDose
@@ -19,12 +18,6 @@ from wardflow.protocol import TrialState
 
 T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

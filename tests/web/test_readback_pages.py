@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -15,16 +14,11 @@ from tests.titration.support import PASSWORD, candidate_trial, implant_fields, p
 from tests.web.support import logged_in
 from titration import services as titration
 from titration.models import DoseChange, Pump
+from wardflow.clinical_time import clock_text
 
 T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 APPROVED = Decimal("123.45")
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
 
 
 def running_pump(clock, nurse, neurologist, patient) -> Pump:
@@ -97,4 +91,9 @@ def test_the_programming_queue_costs_constant_queries_t12(clock, make_patient, w
     titration.approve_dose_change(actor=neurologist, change=step, password=PASSWORD)
     with django_assert_num_queries(len(one)):
         page = client.get("/programming/").content.decode()
-    assert page.count("Read back</a>") == 2 and page.count("Confirm programming</a>") == 1
+    # T3: the signed step is listed with when it can be programmed, not offered before then.
+    assert page.count("Read back</a>") == 2 and "Confirm programming</a>" not in page
+    not_before = f"not before {clock_text(T0 + timedelta(days=1), T0)} (T3)"
+    assert f'data-testid="why-not-now">{not_before}<' in page
+    clock.move_to(T0 + timedelta(days=1))
+    assert logged_in(second_nurse).get("/programming/").content.decode().count("Confirm programming</a>") == 1

@@ -13,14 +13,14 @@ from django.db import transaction
 from alerts import services as alerts
 from wardflow import protocol
 from wardflow.audit.services import record_event
-from wardflow.clinical_time import ensure_clinical_time, shown, ward_local
+from wardflow.clinical_time import ensure_clinical_time, shown
 from wardflow.errors import WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import DoseChangeKind, Phase
 
 from ..kinds import AuditAction, CheckKind
 from ..models import DoseChange, Pump
-from ..selectors import parse_segments, programming_refusal, readback_refusal
+from ..selectors import parse_segments, programming_refusal, programming_time_refusal, readback_refusal
 from .pumps import locked_change
 from .refills import reschedule_refill, take_new_strength
 
@@ -131,23 +131,8 @@ def _program(*, actor, change, programmed_at, entry) -> DoseChange:
     ensure_clinical_time("programmed_at", programmed_at, pump.patient)
     if refusal := programming_refusal(actor, change):
         raise refusal
-    # Charted times have minute precision: programming within the minute of the signature is after it.
-    if programmed_at < _minute(change.approved_at):
-        raise WorkflowConflict("T3: the programming time is before the approval.", rule="T3")
-    # T3: the 24 h spacing holds to the second; a change it does not hold waits only for its proposal or implant,
-    # charted to the minute like the signature.
-    spaced = protocol.spaced_by_t3(change.kind)
-    if programmed_at < (change.earliest_at if spaced else _minute(change.earliest_at)):
-        why = (
-            f"{current_policy().titration_spacing_hours} h after the previous change became active"
-            if spaced
-            else "its proposal or the implant"
-        )
-        raise WorkflowConflict(
-            f"T3: this change may be programmed from {ward_local(change.earliest_at):%Y-%m-%d %H:%M:%S} ({why}).",
-            rule="T3",
-            earliest_at=change.earliest_at,
-        )
+    if refusal := programming_time_refusal(change, programmed_at):
+        raise refusal
     _check_entry(change, pump, **entry, action=AuditAction.PROGRAMMING_MISMATCH)
     change.programmed_by, change.programmed_at = actor, programmed_at
     if not current_policy().independent_readback:

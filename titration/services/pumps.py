@@ -12,20 +12,20 @@ from screening.models import Assessment, ScreeningTrial
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ensure_clinical_time, shown, ward_timezone, ward_today
-from wardflow.errors import InvalidInput, WorkflowConflict
+from wardflow.errors import InvalidInput
 from wardflow.patients.models import Patient
+from wardflow.patients.signals import pump_implanted
 from wardflow.policy import current_policy
 from wardflow.protocol import DoseChangeKind, Phase, Response, Severity
 from wardflow.staff.models import Role
-from wardflow.staff.roles import require_role
 
 from ..kinds import AlertKind, AuditAction, CheckKind
 from ..models import PENDING, DoseChange, Pump
 from ..selectors import (
     explant_refusal,
-    explanted_refusal,
     implant_defaults,
     implant_refusal,
+    phase_refusal,
     range_findings,
     replace_refusal,
 )
@@ -251,6 +251,7 @@ def implant_pump(
         + (["T8"] if findings.notices or findings.warnings else []),
     )
     _schedule_elective_replacement(pump)
+    pump_implanted.send(sender=Pump, actor=actor, patient=patient, screening_trial=trial)
     return pump
 
 
@@ -429,15 +430,14 @@ def replace_pump(
 @transaction.atomic
 def set_phase(*, actor, pump: Pump, phase: Phase, reason: str) -> Pump:
     """A neurologist ends titration (maintenance: refill adjustments, T5) or returns to it."""
-    require_role(actor, Role.NEUROLOGIST, rule="T5", doing="change the pump's phase")
+    if refusal := phase_refusal(actor):
+        raise refusal
     if not reason.strip():
         raise InvalidInput({"reason": ["Give the reason for changing the phase."]})
     pump = locked_pump(pump)
-    if refusal := explanted_refusal(pump):
+    if refusal := phase_refusal(actor, pump, phase):
         raise refusal
     before = pump.phase
-    if before == phase:
-        raise WorkflowConflict(f"The pump is already in the {phase} phase.", rule="T5")
     pump.phase = phase
     pump.save(update_fields=["phase"])
     if phase == Phase.MAINTENANCE:

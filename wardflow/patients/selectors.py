@@ -1,6 +1,8 @@
 from django.db.models import QuerySet
 
-from wardflow.staff.models import WARD_SCOPED_ROLES
+from wardflow.errors import DomainError
+from wardflow.staff.models import WARD_SCOPED_ROLES, Role
+from wardflow.staff.roles import role_refusal
 
 from .models import Patient
 
@@ -11,3 +13,12 @@ def visible_patients(user) -> QuerySet[Patient]:
     if getattr(user, "role", None) in WARD_SCOPED_ROLES:
         return patients.filter(ward__in=user.ward_ids)
     return patients.none()
+
+
+def flags_refusal(actor) -> DomainError | None:
+    """A nurse or neurologist charts a patient's flags, e.g. an infection found or resolved (P1)."""
+    return role_refusal(actor, Role.NURSE, Role.NEUROLOGIST, rule="P1", doing="chart a patient's flags")
+
+
+def may_chart_flags(actor) -> bool:
+    return flags_refusal(actor) is None

@@ -13,6 +13,7 @@ from wardflow.staff.models import WARD_SCOPED_ROLES
 
 from .kinds import AuditAction
 from .models import Patient
+from .selectors import flags_refusal
 from .signals import patient_flags_changed
 
 # The clinical flags and notes that may change after registration (api.md: PATCH for the flags).
@@ -84,6 +85,8 @@ def register_patient(*, actor, ward, **fields) -> Patient:
 @transaction.atomic
 def update_patient_flags(*, actor, patient: Patient, changes: dict, reason: str = "") -> Patient:
     """Chart a change of flags (e.g. an infection found or resolved, P1). Unchanged values write nothing."""
+    if refusal := flags_refusal(actor):
+        raise refusal
     unknown = set(changes) - set(FLAG_FIELDS)
     if unknown:
         raise InvalidInput({field: ["This field cannot be changed here."] for field in sorted(unknown)})
