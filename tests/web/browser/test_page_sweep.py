@@ -1,5 +1,6 @@
 """Every main page of every role, on a ward tablet (768 x 1024) and a desktop: axe-core finds no accessibility
-violation of any impact, no tap target is smaller than 44 x 44 px, and no page scrolls sideways on the tablet.
+violation of any impact, no tap target is smaller than 44 x 44 px, no page scrolls sideways on the tablet, and
+every dose decision page shows the caution strip.
 Each page is screenshotted at both sizes (page-<name>-tablet, page-<name>-desktop)."""
 
 import json
@@ -48,6 +49,8 @@ AXE_VIOLATIONS = """async () => {
                                        nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
 }"""
 SIDEWAYS = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+# P1, P3-P5, V1: the pages where a dose is decided, each headed by the patient's caution strip.
+DOSE_DECISION_PAGES = {"give-dose", "assess", "implant", "propose", "approve", "program", "read-back", "refill"}
 
 
 def _observe(nurse, patient, trial, at, ashworth="3", penn="3"):
@@ -173,6 +176,8 @@ def test_every_main_page_is_accessible_touch_sized_and_fits_the_tablet(allow_aud
             browser_page.wait_for_load_state("networkidle")
             assert browser_page.url == f"{live_server.url}{path}", f"{username} could not open {name}"
             report[name] = _problems(browser_page, viewport)
+            if name in DOSE_DECISION_PAGES and not browser_page.get_by_test_id("caution-strip").is_visible():
+                report[name].append("no caution strip on a dose decision page")
             screenshot(browser_page, f"page-{name}-{size}")
     failing = {name: problems for name, problems in report.items() if problems}
     assert failing == {}, json.dumps(failing, indent=2)
