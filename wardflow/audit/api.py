@@ -1,10 +1,14 @@
 import csv
+import io
 import json
-from datetime import UTC
+from contextlib import closing
+from itertools import islice
 
 import django_filters
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Func, TextField
+from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
@@ -16,7 +20,7 @@ from wardflow.staff.models import Role
 
 from . import services
 from .models import AuditCheckpoint, AuditEvent
-from .selectors import visible_events
+from .selectors import copy_rows, visible_events
 
 CSV_FIELDS = [
     "id", "at", "entered_at", "actor", "role", "action", "patient", "subject_type", "subject_id",
@@ -54,22 +58,83 @@ class _Echo:
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+# json.dumps(value, sort_keys=True) without building an encoder per cell; JSON text from PostgreSQL parsed without
+# json.loads' whitespace checks (there is none around it).
+_dumps = json.JSONEncoder(sort_keys=True).encode
+_raw_decode = json.JSONDecoder().raw_decode
+
+
 def _cell(value):
     if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
+        return _dumps(value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
 
-def _csv_rows(events):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_FIELDS)
-    # Streamed after the view returned: the rows keep the API's UTC times.
-    with timezone.override(UTC):
-        for event in events.iterator(chunk_size=2000):
-            row = AuditEventSerializer(event).data
-            yield writer.writerow([_cell(row[field]) for field in CSV_FIELDS])
+# The export streams plain rows with COPY, not model instances through the serializer, so that a million events
+# stream at disk speed in flat memory. PostgreSQL renders each time as the serializer does (UTC ISO 8601 with "Z",
+# microseconds only when there are some) and the JSON columns as text, which is parsed and dumped with sorted keys
+# like the serializer's cells.
+class UtcIso(Func):
+    output_field = TextField()
+    template = (
+        """to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || CASE WHEN """
+        """date_trunc('second', %(expressions)s AT TIME ZONE 'UTC') = %(expressions)s AT TIME ZONE 'UTC' THEN '' """
+        """ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', '.US') END || 'Z'"""
+    )
+
+
+# Where each CSV field is read from, when not the column of the same name.
+CSV_SOURCES = {
+    "at": UtcIso("at"),
+    "entered_at": UtcIso("entered_at"),
+    "actor": "actor_username",
+    "patient": "patient_id",
+    "before": Cast("before", TextField()),
+    "after": Cast("after", TextField()),
+}
+JSON_TEXT_CELLS = (CSV_FIELDS.index("before"), CSV_FIELDS.index("after"))
+RULES_CELL = CSV_FIELDS.index("rules")
+# The cells that hold text someone typed or chose; the others are numbers, times and hashes.
+TEXT_CELLS = tuple(
+    CSV_FIELDS.index(name)
+    for name in ("actor", "role", "action", "subject_type", "subject_id", "protocol_version", "reason")
+)
+FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
+
+
+CSV_TYPES = {"id": "int8", "patient": "int8", "rules": "text[]"}
+
+
+def _csv_rows(events, chunk_size: int = 5000):
+    yield csv.writer(_Echo()).writerow(CSV_FIELDS)
+    computed = {f"csv_{name}": source for name, source in CSV_SOURCES.items() if not isinstance(source, str)}
+    columns = [f"csv_{name}" if f"csv_{name}" in computed else CSV_SOURCES.get(name, name) for name in CSV_FIELDS]
+    try:
+        sql, params = events.annotate(**computed).values_list(*columns).query.sql_with_params()
+    except EmptyResultSet:  # e.g. a neurologist assigned to no ward: the header alone
+        return
+    rows = copy_rows(sql, list(params), [CSV_TYPES.get(name, "text") for name in CSV_FIELDS])
+    with closing(rows):
+        while chunk := list(islice(rows, chunk_size)):
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(map(_csv_row, chunk))
+            yield buffer.getvalue()
+
+
+def _csv_row(row) -> list:
+    """The cells `_cell` gives the serializer's values, a million times over without a call per cell."""
+    cells = list(row)
+    for index in TEXT_CELLS:
+        value = cells[index]
+        if value and value[0] in FORMULA_STARTS:
+            cells[index] = "'" + value
+    cells[RULES_CELL] = _dumps(cells[RULES_CELL])
+    for index in JSON_TEXT_CELLS:
+        if cells[index] is not None:
+            cells[index] = _cell(_raw_decode(cells[index])[0])
+    return cells
 
 
 class AuditEventListView(mixins.ListModelMixin, WardflowAPIView):

@@ -4,6 +4,7 @@ file outside the database; the newest events and an emptied table included."""
 import pytest
 from django.db import transaction
 
+from wardflow.audit import selectors
 from wardflow.audit.models import AuditEvent
 from wardflow.audit.selectors import verify_chain
 from wardflow.audit.services import record_event, take_checkpoint
@@ -121,8 +122,9 @@ def test_a_lost_checkpoint_file_is_detected(anchored, checkpoint_anchor):
 
 def test_only_the_events_after_the_checkpoint_are_rehashed(anchored, monkeypatch):
     rehashed = []
-    original = AuditEvent.compute_hash
+    original, original_row = AuditEvent.compute_hash, selectors.canonical_row
     monkeypatch.setattr(AuditEvent, "compute_hash", lambda self: rehashed.append(self.pk) or original(self))
+    monkeypatch.setattr(selectors, "canonical_row", lambda row: rehashed.append(row[0]) or original_row(row))
     before, after = anchored
     assert verify_chain().ok
     assert rehashed == [before[-1].pk] + [e.pk for e in after]  # the anchor event itself, then the new ones
