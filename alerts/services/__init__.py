@@ -4,7 +4,7 @@ the rows, claim them when due, raise, escalate, deliver and close alerts, and au
 from .dispatch import MAX_CHECK_ATTEMPTS, DispatchReport, dispatch_due_checks, register_check_handlers
 from .emails import send_pending_emails
 from .inbox import acknowledge_alert, acknowledge_alerts, escalate_alert, raise_alert, resolve_alerts
-from .scheduling import cancel_checks, schedule_check
+from .scheduling import cancel_checks, schedule_check, schedule_checks
 
 __all__ = [
     "MAX_CHECK_ATTEMPTS",
@@ -18,5 +18,6 @@ __all__ = [
     "register_check_handlers",
     "resolve_alerts",
     "schedule_check",
+    "schedule_checks",
     "send_pending_emails",
 ]

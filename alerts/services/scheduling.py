@@ -22,6 +22,18 @@ def schedule_check(kind: str, *, due_at: datetime, patient=None, subject=None, p
     )
 
 
+def schedule_checks(kind: str, *, dues: Iterable[tuple[datetime, dict]], patient=None, subject=None) -> list[DueCheck]:
+    """Several due checks of one kind and subject, each `(due_at, payload)`, in one insert (a schedule of
+    observations or reminders); call it inside the transaction of the change that makes them due."""
+    subject_type, subject_id = subject_key(subject)
+    return DueCheck.objects.bulk_create(
+        DueCheck(
+            kind=kind, due_at=due_at, patient=patient, subject_type=subject_type, subject_id=subject_id, payload=payload
+        )
+        for due_at, payload in dues
+    )
+
+
 def cancel_checks(*, subject=None, kinds: Iterable[str] | None = None, ids: Iterable[int] | None = None) -> int:
     """Close pending checks resolved early or being rescheduled: a subject's (of `kinds`), or the given ones."""
     pending = DueCheck.objects.filter(state=DueCheck.State.PENDING)

@@ -103,14 +103,15 @@ def give_test_dose(
     trial.start_observing()
     trial.save()
     policy = current_policy()
-    for due in protocol.observation_schedule(administered_at, policy):
-        alerts.schedule_check(
-            CheckKind.OBSERVATION_OVERDUE,
-            due_at=protocol.observation_overdue_at(due, policy),
-            patient=patient,
-            subject=dose,
-            payload={"slot_due_at": due.isoformat()},
-        )
+    alerts.schedule_checks(
+        CheckKind.OBSERVATION_OVERDUE,
+        dues=[
+            (protocol.observation_overdue_at(due, policy), {"slot_due_at": due.isoformat()})
+            for due in protocol.observation_schedule(administered_at, policy)
+        ],
+        patient=patient,
+        subject=dose,
+    )
     alerts.cancel_checks(subject=trial, kinds=[CheckKind.NEXT_DOSE_DUE])
     alerts.resolve_alerts(subject=trial, kinds=[AlertKind.NEXT_TEST_DOSE_DUE], actor=actor)
     rules = ["S1", "S4", "V2"] + (["S2"] if expected == protocol.PEDIATRIC_FIRST_DOSE_MCG else [])

@@ -4,7 +4,10 @@ closes its due check (A1). Every observation carries its NEWS2, and a raised one
 
 from datetime import datetime
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import JSONObject
 
 from alerts import services as alerts
 from alerts.models import Alert, DueCheck
@@ -12,6 +15,7 @@ from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import clinical_time_problem
 from wardflow.errors import InvalidInput
+from wardflow.patients.models import Patient
 from wardflow.policy import current_policy
 from wardflow.protocol import SignsMeaning
 from wardflow.staff.models import Role
@@ -104,12 +108,14 @@ def raise_sign_alerts(observation: Observation) -> list[str]:
     patient: overdose guidance mentions the reservoir only with a pump in place, and withdrawal-list signs are
     withdrawal only once the intrathecal infusion has started. Returns the rules applied."""
     patient = observation.patient
+    signs, sedation = observation.signs, observation.sedation
+    # The pump only changes which alert the signs call for: it is looked up when they call for one.
     found = [
-        protocol.overdose_signs_alert(
-            observation.signs, observation.sedation, pump_in_place=has_pump_in_place(patient)
-        ),
-        protocol.withdrawal_signs_alert(
-            observation.signs, infusion_started=intrathecal_infusion_started(patient, observation.observed_at)
+        protocol.overdose_signs_alert(signs, sedation, pump_in_place=False)
+        and protocol.overdose_signs_alert(signs, sedation, pump_in_place=has_pump_in_place(patient)),
+        protocol.withdrawal_signs_alert(signs, infusion_started=False)
+        and protocol.withdrawal_signs_alert(
+            signs, infusion_started=intrathecal_infusion_started(patient, observation.observed_at)
         ),
     ]
     rules = []
@@ -134,6 +140,8 @@ def raise_sign_alerts(observation: Observation) -> list[str]:
 def raise_early_warning_alert(observation: Observation, score: protocol.News2) -> None:
     """V1: NEWS2 low-medium risk or above alerts the ward's neurologists (urgent, so escalated when unacknowledged,
     A2), unless an alert raised for the same or a higher risk is still open for the patient."""
+    if not protocol.news2_alert_needed(score.risk, []):
+        return  # not even with no alert open: none to look up
     open_alerts = Alert.objects.filter(
         patient=observation.patient, kind=AlertKind.EARLY_WARNING, state__in=[Alert.State.OPEN, Alert.State.ESCALATED]
     ).values_list("subject_id", flat=True)
@@ -154,18 +162,30 @@ def raise_early_warning_alert(observation: Observation, score: protocol.News2) -
 
 def _resolve_filled_slots(observation: Observation, actor) -> None:
     """An observation closes the check of the time it was due (so the ward sees the next one), and the overdue
-    alert of that time if it was charted late (A1), acknowledged or not: acknowledging is not charting."""
+    alert of that time if it was charted late (A1), acknowledged or not: acknowledging is not charting.
+
+    The patient's pending slots and whether an overdue alert is unresolved come in one query: charting a patient
+    with neither (no test dose's observation pending, no overdue one unresolved) costs that one look-up, and the
+    alerts are locked only when there is one to resolve."""
     policy = current_policy()
-    slots = DueCheck.objects.filter(
-        patient=observation.patient, kind=CheckKind.OBSERVATION_OVERDUE, state=DueCheck.State.PENDING
+    pending = DueCheck.objects.filter(
+        patient=OuterRef("pk"), kind=CheckKind.OBSERVATION_OVERDUE, state=DueCheck.State.PENDING
     )
-    filled = [c.pk for c in slots if protocol.observation_fills_slot(
-        observation.observed_at, datetime.fromisoformat(c.payload["slot_due_at"]), policy)]  # fmt: skip
-    alerts.cancel_checks(ids=filled)
-    for alert in (
-        Alert.objects.filter(patient=observation.patient, kind=AlertKind.OBSERVATION_OVERDUE)
-        .exclude(state=Alert.State.RESOLVED)
-        .select_for_update()
-    ):
+    unresolved = Alert.objects.filter(kind=AlertKind.OBSERVATION_OVERDUE).exclude(state=Alert.State.RESOLVED)
+    slots, any_overdue = (
+        Patient.objects.filter(pk=observation.patient_id)
+        .values_list(
+            ArraySubquery(pending.values(slot=JSONObject(id="id", due_at="payload__slot_due_at"))),
+            Exists(unresolved.filter(patient=OuterRef("pk"))),
+        )
+        .get()
+    )
+    filled = [slot["id"] for slot in slots if protocol.observation_fills_slot(
+        observation.observed_at, datetime.fromisoformat(slot["due_at"]), policy)]  # fmt: skip
+    if filled:
+        alerts.cancel_checks(ids=filled)
+    if not any_overdue:
+        return
+    for alert in unresolved.filter(patient=observation.patient).select_for_update():
         if alert.due_at and protocol.observation_fills_slot(observation.observed_at, alert.due_at, policy):
             alerts.resolve_alerts(subject=alert.source_check, kinds=[AlertKind.OBSERVATION_OVERDUE], actor=actor)

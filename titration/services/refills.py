@@ -35,14 +35,15 @@ def _schedule_reminders(pump: Pump, set_at: datetime, earlier_levels: tuple[int,
     after the fact, but the nearest)."""
     alerts.cancel_checks(subject=pump, kinds=[CheckKind.REFILL_REMINDER])
     levels = protocol.refill_reminder_days(pump.patient.high_withdrawal_risk, current_policy())
-    for reminder in protocol.refill_reminders(pump.refill_due_at, set_at, levels, earlier_levels):
-        alerts.schedule_check(
-            CheckKind.REFILL_REMINDER,
-            due_at=reminder.at,
-            patient=pump.patient,
-            subject=pump,
-            payload={"days_before": reminder.days_before},
-        )
+    alerts.schedule_checks(
+        CheckKind.REFILL_REMINDER,
+        dues=[
+            (reminder.at, {"days_before": reminder.days_before})
+            for reminder in protocol.refill_reminders(pump.refill_due_at, set_at, levels, earlier_levels)
+        ],
+        patient=pump.patient,
+        subject=pump,
+    )
 
 
 def reschedule_refill(pump: Pump, moment: datetime, actor=None) -> None:

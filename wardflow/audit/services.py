@@ -32,6 +32,20 @@ def _plain_json(value):
     return None if value is None else json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
+def _lock_chain_and_read_head() -> str | None:
+    """Take the append lock, then read the newest hash: two statements sent in one round trip. They must stay two:
+    under READ COMMITTED each statement reads the data committed when it starts, so the head is read only once the
+    lock is held and sees every event committed by the appends it waited for (one statement would read the head
+    as it was before the wait, and fork the chain)."""
+    head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True)[:1]
+    sql, params = head.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {sql}", [AUDIT_CHAIN_LOCK_KEY, *params])
+        cursor.nextset()
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def record_event(
     *,
     actor,
@@ -48,9 +62,7 @@ def record_event(
     """Append one event to the chain. `actor` is a staff user, or None for the system itself (scheduler, CLI)."""
     if not connection.in_atomic_block:
         raise RuntimeError("record_event must run inside the transaction of the change it records (D1)")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
-    previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    previous = _lock_chain_and_read_head()
     now = timezone.now()
     event = AuditEvent(
         at=at or now,

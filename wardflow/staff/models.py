@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
@@ -31,6 +33,11 @@ class Ward(models.Model):
         return self.code
 
 
+def _single_role(group_names: Iterable[str]) -> Role | None:
+    names = [name for name in group_names if name in Role.values]
+    return Role(names[0]) if len(names) == 1 else None
+
+
 class User(AbstractUser):
     """A member of staff. Exactly one role (group); nurses and neurologists work on assigned wards."""
 
@@ -38,12 +45,16 @@ class User(AbstractUser):
 
     @cached_property
     def role(self) -> Role | None:
-        names = [g.name for g in self.groups.all() if g.name in Role.values]
-        return Role(names[0]) if len(names) == 1 else None
+        return _single_role(g.name for g in self.groups.all())
 
     @cached_property
     def ward_ids(self) -> frozenset[int]:
         return frozenset(self.wards.values_list("id", flat=True))
+
+    def know_access(self, *, group_names: Iterable[str], ward_ids: Iterable[int]) -> None:
+        """Role and wards read along with the user (the API token's query): no query of their own this request."""
+        self.__dict__["role"] = _single_role(group_names)
+        self.__dict__["ward_ids"] = frozenset(ward_ids)
 
     def display_name(self) -> str:
         return self.get_full_name() or self.username
