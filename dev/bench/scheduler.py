@@ -1,11 +1,13 @@
 """Dispatch cost against table size: 100,000 pending checks of which 1,000 are due.
 
-    make bench-scheduler           (not part of `make test`)
+    python -m dev.bench.scheduler [--json]      (`make bench-scheduler`; also a row of `make bench`)
 
 Builds a scratch database beside the configured one, loads the rows, then times one dispatch cycle and the bare
-claim query on the same table, and prints both with their ratio and the claim query's plan.
+claim query on the same table, and prints both with their ratio and the claim query's plan (with --json, one line
+of figures instead).
 """
 
+import json
 import os
 import sys
 import time
@@ -14,25 +16,30 @@ from urllib.parse import urlparse, urlunparse
 
 TOTAL, DUE = 100_000, 1_000
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+DATABASE = "wardflow_bench_scheduler"
 
 
-def _scratch_database_url() -> str:
-    url = urlparse(os.environ["DATABASE_URL"])
-    return urlunparse(url._replace(path="/wardflow_bench"))
+def _admin_url(url: str) -> str:
+    return urlunparse(urlparse(url)._replace(path="/postgres")).replace("postgres://", "postgresql://", 1)
 
 
 def _recreate_database(url: str) -> None:
     import psycopg
 
-    parsed = urlparse(url)
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS wardflow_bench")
-        conn.execute("CREATE DATABASE wardflow_bench")
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
 
 
-def main() -> int:
-    url = _scratch_database_url()
+def _drop(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+
+
+def measure() -> dict:
+    url = urlunparse(urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{DATABASE}"))
     _recreate_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -52,7 +59,7 @@ def main() -> int:
 
     services.register_check_handlers({"bench.noop": _noop})
 
-    print(f"loading {TOTAL:,} pending checks, {DUE:,} of them due ...", flush=True)
+    print(f"loading {TOTAL:,} pending checks, {DUE:,} of them due ...", file=sys.stderr, flush=True)
     rows = [
         DueCheck(kind="bench.noop", due_at=NOW - timedelta(minutes=1) if i < DUE else NOW + timedelta(days=1 + i % 90))
         for i in range(TOTAL)
@@ -82,24 +89,30 @@ def main() -> int:
     started = time.perf_counter()
     services.dispatch_due_checks(now=NOW)
     empty_cycle_seconds = time.perf_counter() - started
-
-    print("claim query plan:\n  " + "\n  ".join(plan))
-    print(f"bare claim query (200 of {DUE:,} due among {TOTAL:,}): {claim_seconds * 1000:.2f} ms")
-    print(f"one dispatch cycle ({report.done:,} checks closed):      {cycle_seconds * 1000:.1f} ms")
-    print(f"ratio cycle / claim query:                       {cycle_seconds / claim_seconds:.0f}x")
-    print(f"per due check:                                   {cycle_seconds / DUE * 1000:.3f} ms")
-    print(f"cycle with nothing due ({TOTAL - DUE:,} pending later):  {empty_cycle_seconds * 1000:.2f} ms")
     connection.close()
     _drop(url)
+    return {
+        "plan": plan,
+        "claim_ms": claim_seconds * 1000,
+        "cycle_ms": cycle_seconds * 1000,
+        "closed": report.done,
+        "per_due_ms": cycle_seconds / DUE * 1000,
+        "empty_cycle_ms": empty_cycle_seconds * 1000,
+    }
+
+
+def main() -> int:
+    figures = measure()
+    if "--json" in sys.argv[1:]:
+        print(json.dumps(figures))
+        return 0
+    print("claim query plan:\n  " + "\n  ".join(figures["plan"]))
+    print(f"bare claim query (200 of {DUE:,} due among {TOTAL:,}): {figures['claim_ms']:.2f} ms")
+    print(f"one dispatch cycle ({figures['closed']:,} checks closed):      {figures['cycle_ms']:.1f} ms")
+    print(f"ratio cycle / claim query:                       {figures['cycle_ms'] / figures['claim_ms']:.0f}x")
+    print(f"per due check:                                   {figures['per_due_ms']:.3f} ms")
+    print(f"cycle with nothing due ({TOTAL - DUE:,} pending later):  {figures['empty_cycle_ms']:.2f} ms")
     return 0
-
-
-def _drop(url: str) -> None:
-    import psycopg
-
-    admin = urlunparse(urlparse(url)._replace(path="/postgres"))
-    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS wardflow_bench")
 
 
 if __name__ == "__main__":
