@@ -129,10 +129,18 @@ def age_band(date_of_birth: date, on: date, policy: Policy = DEFAULT_POLICY) -> 
     return AgeBand.ADULT if age_years(date_of_birth, on) >= policy.adult_age_years else AgeBand.PEDIATRIC
 
 
+# P4: the recorded withdrawal-risk factors, by patient field, in the protocol's words.
+WITHDRAWAL_RISK_FACTORS = {
+    "sci_t6_or_above": "spinal cord injury at T6 or above",
+    "communication_difficulties": "communication difficulties",
+    "history_of_withdrawal": "history of baclofen withdrawal",
+}
+
+
 def high_withdrawal_risk(
     *, sci_t6_or_above: bool, communication_difficulties: bool, history_of_withdrawal: bool
 ) -> bool:
-    """P4: any one recorded risk factor makes the patient high withdrawal risk."""
+    """P4: any one recorded risk factor makes the patient high withdrawal risk (WITHDRAWAL_RISK_FACTORS)."""
     return sci_t6_or_above or communication_difficulties or history_of_withdrawal
 
 
@@ -573,11 +581,16 @@ def news2(*, policy: Policy = DEFAULT_POLICY, **values) -> News2:
     return News2(sum(parameters.values()), news2_risk(parameters, policy), parameters)
 
 
+def news2_needs_urgent_review(risk: str) -> bool:
+    """V1: low-medium risk and above call for an urgent review (the early-warning alert is urgent)."""
+    return risk != News2Risk.LOW
+
+
 def news2_alert_needed(risk: str, open_alert_risks: list[str]) -> bool:
     """V1: low-medium risk and above raise an urgent alert, unless one raised for the same or a higher risk is still
     open for the patient; a higher risk raises a new one."""
     rank = NEWS2_RISK_ORDER.index
-    if risk == News2Risk.LOW:
+    if not news2_needs_urgent_review(risk):
         return False
     return all(rank(News2Risk(other)) < rank(News2Risk(risk)) for other in open_alert_risks)
 

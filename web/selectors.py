@@ -239,15 +239,6 @@ class Caution:
     at: datetime | None = None
 
 
-# P4: the recorded factors, as the protocol names them.
-WITHDRAWAL_FACTORS = {
-    "sci_t6_or_above": "spinal cord injury at T6 or above",
-    "communication_difficulties": "communication difficulties",
-    "history_of_withdrawal": "history of baclofen withdrawal",
-}
-NEWS2_SEVERITY = {"high": "urgent", "medium": "warning", "low_medium": "warning", "low": "info"}
-
-
 def patient_cautions(patient: Patient, today) -> list[Caution]:
     """P1, P3, P4, P5: what the patient's record says to weigh at every dose decision, from the patient alone (no
     query: the board computes it for every row)."""
@@ -261,7 +252,7 @@ def patient_cautions(patient: Patient, today) -> list[Caution]:
         items.append(Caution(kind, rule, text[0].upper() + text[1:], "warning",
                              "oral antispasmodics: taper" if rule == "P3" else text.split(":", 1)[0]))  # fmt: skip
     if patient.high_withdrawal_risk:
-        factors = "; ".join(label for name, label in WITHDRAWAL_FACTORS.items() if getattr(patient, name))
+        factors = "; ".join(label for name, label in protocol.WITHDRAWAL_RISK_FACTORS.items() if getattr(patient, name))
         days = current_policy().high_risk_first_reminder_days
         items.append(Caution("withdrawal", "P4", f"High withdrawal risk ({factors}): never let the reservoir run "
                              f"dry or the therapy stop abruptly; refill reminders start {days} days ahead (R4).",
@@ -279,9 +270,10 @@ def caution_strip(patient: Patient, today, observations: list[Observation] | Non
         latest = latest_scored(observations)
     if latest is not None and latest.news2_score is not None:
         risk = latest.news2_risk.replace("_", "-")
-        items.append(Caution("news2", "V1", f"Latest NEWS2 {latest.news2_score} ({risk} risk)",
-                             NEWS2_SEVERITY.get(latest.news2_risk, "info"), f"NEWS2 {latest.news2_score}",
-                             latest.observed_at))  # fmt: skip
+        # V1: shown as urgent exactly when the observation raised (or would raise) the urgent early-warning alert.
+        severity = "urgent" if protocol.news2_needs_urgent_review(latest.news2_risk) else "info"
+        items.append(Caution("news2", "V1", f"Latest NEWS2 {latest.news2_score} ({risk} risk)", severity,
+                             f"NEWS2 {latest.news2_score}", latest.observed_at))  # fmt: skip
     return items
 
 

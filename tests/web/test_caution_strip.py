@@ -3,6 +3,7 @@ V1 latest NEWS2), and its compact markers on the board, read without a query per
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -141,3 +142,10 @@ def test_the_strip_reads_one_query_at_most(pump_patient, django_assert_max_num_q
     patient, *_ = pump_patient
     with django_assert_max_num_queries(1):
         assert len(selectors.caution_strip(patient, timezone.localdate())) == 5
+
+
+def test_a_low_medium_news2_is_urgent_in_the_strip_as_its_alert_is_v1():
+    scored = SimpleNamespace(news2_score=5, news2_risk="low_medium", observed_at=None, entered_in_error=False)
+    patient = SimpleNamespace(active_infection=False, high_withdrawal_risk=False, cautions=lambda today: [])
+    (news2,) = selectors.caution_strip(patient, None, [scored])
+    assert news2.severity == "urgent"
