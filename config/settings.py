@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "alerts",
     "screening",
     "titration",
+    "interop",
+    "documents",
     "web",
 ]
 
@@ -289,6 +291,13 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "wardflow@localhost")
+
+# FHIR (issue 15): the canonical base of WardFlow's own code and identifier systems, the system of the hospital's
+# medical record numbers, and the implanting centre printed on the emergency card.
+FHIR_CANONICAL_BASE = os.environ.get("FHIR_CANONICAL_BASE", "urn:wardflow:fhir")
+FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "urn:wardflow:mrn")
+IMPLANTING_CENTRE_NAME = os.environ.get("IMPLANTING_CENTRE_NAME", "WardFlow implanting centre")
+IMPLANTING_CENTRE_PHONE = os.environ.get("IMPLANTING_CENTRE_PHONE", "")
 
 # Hospital overrides of the protocol's `policy` defaults (protocol.md); see wardflow/protocol.py.
 WARDFLOW_POLICY = {}
