@@ -3,7 +3,8 @@
     python -m dev.bench [--quick]
 
 Runs, each on its own scratch database of the configured PostgreSQL server (never the development or test one):
-- the write path: ../shared/bench/ward/run.sh (the observation POST beside a bare DRF create), when present;
+- the write path: ../shared/bench/ward/run.sh (the observation POST beside a bare DRF create), when present, and
+  every other clinical POST beside the observation POST (dev.bench.writes, production settings);
 - the read paths at 10 and 500 patients (dev.bench.reads, production settings, seeded by dev.bench.seed);
 - audit verification and CSV export at 1,000,000 events (wardflow.audit.bench);
 - one scheduler cycle over 100,000 pending checks (dev.bench.scheduler).
@@ -26,6 +27,7 @@ from urllib.parse import urlparse, urlunparse
 REPOSITORY = Path(__file__).resolve().parents[2]
 WRITE_PATH_BENCH = REPOSITORY.parent / "shared" / "bench" / "ward" / "run.sh"
 READS_DATABASE = "wardflow_bench_reads"
+WRITES_DATABASE = "wardflow_bench"
 # Production settings for the read paths, as ../shared/bench/ward/run.sh serves WardFlow.
 PRODUCTION_LIKE = {
     "DEBUG": "0",
@@ -81,6 +83,31 @@ def write_path(quick: bool) -> list[Row]:
         verdict = "intact" if "intact" in chain.group(2) else chain.group(2).strip()
         rows.append(Row("write path: audit chain after the load", f"{chain.group(1)} events, {verdict}", "intact",
                         verdict == "intact"))  # fmt: skip
+    return rows
+
+
+def clinical_posts(quick: bool) -> list[Row]:
+    _say("write path: every clinical POST beside the observation POST")
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**os.environ, **PRODUCTION_LIKE, "DATABASE_URL": _database_url(WRITES_DATABASE),
+               "STATIC_ROOT": str(Path(scratch) / "static"),
+               "AUDIT_CHECKPOINT_FILE": str(Path(scratch) / "audit-checkpoints.jsonl"),
+               "AUDIT_CHECKPOINT_KEY_FILE": str(Path(scratch) / "checkpoint-key.pem")}  # fmt: skip
+        done = _python(["-m", "dev.bench.writes", "--samples", "5" if quick else "15"], env)
+    try:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        acts, chain = result["acts"], result["chain"]
+    except (ValueError, IndexError, KeyError):
+        return [Row("write path: clinical POSTs / observation POST", "not measured (dev.bench.writes failed)",
+                    "<= 1.5x", False)]  # fmt: skip
+    observation = acts.pop("observation")["ms"]
+    rows = [
+        Row(f"write path: {act} POST / observation POST", f"{figures['ms']:.1f} / {observation:.1f} ms = "
+            f"{figures['ratio']:.2f}x", "<= 1.5x", figures["ratio"] <= 1.5)
+        for act, figures in acts.items()
+    ]  # fmt: skip
+    rows.append(Row("write path: audit chain after the clinical POSTs, re-hashed in full", f"{chain['events']:,} "
+                    "events, " + ("intact" if chain["ok"] else chain["problem"]), "intact", chain["ok"]))  # fmt: skip
     return rows
 
 
@@ -183,7 +210,9 @@ def main() -> int:
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("DATABASE_URL must name the PostgreSQL server to make the bench databases on")
     started = time.perf_counter()
-    rows = write_path(args.quick) + read_paths(args.quick) + audit(args.quick) + scheduler()
+    rows = (
+        write_path(args.quick) + clinical_posts(args.quick) + read_paths(args.quick) + audit(args.quick) + scheduler()
+    )
     print(table(rows))
     print(f"\n{sum(r.met is True for r in rows)} met, {sum(r.met is False for r in rows)} missed or not measured, "
           f"{sum(r.met is None for r in rows)} skipped; {time.perf_counter() - started:.0f} s"

@@ -7,9 +7,10 @@ import pytest
 
 from alerts.models import Alert
 from dev.bench import __main__ as bench
+from dev.bench import writes
 from dev.bench.seed import ALERTS_PER_YEAR, DOSE_CHANGES_PER_YEAR, WARD_SIZE, require_bench_database, seed
-from screening.models import Observation
-from titration.models import DoseChange, Pump
+from screening.models import Observation, TestDose
+from titration.models import DoseChange, Pump, Refill
 from wardflow.audit.models import AuditEvent
 from wardflow.audit.selectors import verify_chain
 from wardflow.patients.models import Patient
@@ -50,7 +51,7 @@ def test_a_missed_or_unmeasured_goal_fails_the_bench_and_a_skipped_one_does_not(
     rows = {"met": [bench.Row("scheduler", "0.1 ms", "< 1 ms", True)],
             "skipped": [bench.Row("write path", "skipped", "<= 1.3", None)],
             "missed": [bench.Row("audit list", "3.00x", "<= 2x", False)]}  # fmt: skip
-    for part in ("write_path", "read_paths", "audit"):
+    for part in ("write_path", "clinical_posts", "read_paths", "audit"):
         monkeypatch.setattr(bench, part, lambda quick: [])
     monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wardflow")
     monkeypatch.setattr("sys.argv", ["bench"])
@@ -66,3 +67,24 @@ def test_audit_rows_read_not_measured_when_the_audit_bench_gives_no_figures(monk
     rows = bench.audit(quick=True)
     assert len(rows) == 4
     assert all(row.figure == "not measured" and row.met is False for row in rows)
+
+
+@pytest.mark.django_db
+def test_each_timed_clinical_post_is_a_real_act_on_a_real_record(settings):
+    settings.PASSWORD_HASHERS = writes.CHEAP_HASH
+    acts = writes.measure(samples=1)
+    assert set(acts) == set(writes.ACTS) and acts["observation"]["ratio"] == 1
+    assert all(figures["ms"] > 0 for figures in acts.values())
+    # two samples (the warm-up one too): a dose given on each trial, and a signed change read back and refilled after
+    assert TestDose.objects.filter(trial__patient__mrn__startswith="WRITE-").count() == 2
+    assert DoseChange.objects.filter(kind="titration", state=DoseChange.State.ACTIVE).count() == 2
+    assert Refill.objects.count() == 2
+    assert verify_chain(full=True).ok
+
+
+def test_clinical_post_rows_read_not_measured_when_their_bench_fails(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wardflow")
+    failed = subprocess.CompletedProcess(args=[], returncode=1, stdout="")
+    monkeypatch.setattr(bench, "_python", lambda args, env: failed)
+    (row,) = bench.clinical_posts(quick=True)
+    assert row.figure.startswith("not measured") and row.met is False
