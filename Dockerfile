@@ -1,6 +1,8 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+# WeasyPrint (the PDF documents) needs Pango, as its documentation lists for Debian; the fonts ship in documents/.
+RUN apt-get update && apt-get install -y --no-install-recommends curl libpango-1.0-0 libpangoft2-1.0-0 \
+    libharfbuzz-subset0 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY config ./config
@@ -9,6 +11,8 @@ COPY alerts ./alerts
 COPY screening ./screening
 COPY titration ./titration
 COPY web ./web
+COPY interop ./interop
+COPY documents ./documents
 RUN pip install --no-cache-dir .
 COPY manage.py ./
 COPY templates ./templates

@@ -320,4 +320,6 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # WeasyPrint and fontTools narrate every step of every PDF at INFO: only their warnings are worth a log line.
+    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
 }

@@ -8,11 +8,13 @@ from wardflow.staff.api import LogoutView, RotateTokenView
 
 urlpatterns = [
     path("", include("web.urls")),
+    path("", include("documents.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/auth/logout/", LogoutView.as_view(), name="api-logout"),
     path("api/v1/auth/token/rotate/", RotateTokenView.as_view(), name="api-token-rotate"),
     path("api/v1/", include("config.api_urls")),
+    path("fhir/R4/", include("interop.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its init script as a file: the CSP allows no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

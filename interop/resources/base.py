@@ -31,6 +31,18 @@ class FhirSource:
     prefetch_related: tuple[str, ...] = field(default=())
     """What `to_resources` reads beyond the row, fetched with the page so that a list costs a constant number of
     queries."""
+    resources_per_row: Expression | None = None
+    """When a row is not always shown as exactly one resource: how many it is, as an expression on the row (e.g. an
+    observation and its NEWS2), so that a search's Bundle.total counts resources, as FHIR defines it."""
+
+
+# The annotation every row of a FHIR query carries: its `last_updated` value (interop.selectors adds it).
+LAST_UPDATED = "fhir_last_updated"
+
+
+def meta(row) -> dict:
+    """meta.lastUpdated of the resources of a row read through interop.selectors."""
+    return {"lastUpdated": getattr(row, LAST_UPDATED).isoformat()}
 
 
 def resource_id(prefix: str, pk: int, suffix: str = "") -> str:

@@ -1,0 +1,3 @@
+from .printing import record_printing
+
+__all__ = ["record_printing"]
