@@ -21,6 +21,7 @@ from ..models import DoseChange, Pump, Refill
 from ..selectors import (
     estimated_volume,
     pending_concentration_change,
+    program_periods,
     refill_refusal,
     refill_safety_problems,
 )
@@ -46,10 +47,13 @@ def _schedule_reminders(pump: Pump, set_at: datetime, earlier_levels: tuple[int,
     )
 
 
-def reschedule_refill(pump: Pump, moment: datetime, actor=None) -> None:
+def reschedule_refill(
+    pump: Pump, moment: datetime, actor=None, periods: list[protocol.ProgramPeriod] | None = None
+) -> None:
     """R2-R4: recompute alarm and refill due from `moment` at the program now in force. R3: the reminders of the
     old due date are closed (pending checks cancelled, open alerts resolved), so that a pump never has a stale or a
-    second open refill reminder; the new date's are scheduled."""
+    second open refill reminder; the new date's are scheduled. `periods`: the pump's program periods when the caller
+    has read them already."""
     # Cancelled before their alerts are resolved: a check being raised meanwhile is waited for, then resolved.
     alerts.cancel_checks(subject=pump, kinds=[CheckKind.REFILL_REMINDER, CheckKind.REFILL_OVERDUE])
     # T13: one pump in place per patient, so the patient's refill alerts are this pump's.
@@ -59,7 +63,7 @@ def reschedule_refill(pump: Pump, moment: datetime, actor=None) -> None:
         pump.alarm_at = pump.refill_due_at = None
         pump.save(update_fields=["alarm_at", "refill_due_at"])
         return
-    volume = estimated_volume(pump, moment)
+    volume = estimated_volume(pump, moment, periods)
     strength, daily = pump.concentration_mcg_per_ml, active.new_daily_dose_mcg
     # T15: while a new strength's program waits to be in force, the alarm is taken at whichever of the two programs
     # empties the reservoir sooner; once it is in force, at its own rate (rescheduled then from the same fill).
@@ -145,7 +149,10 @@ def record_refill(
         raise InvalidInput(errors, rule="R5" if max(volume_removed_ml, volume_added_ml) > pump.reservoir_ml else "R1")
     new_strength = concentration_mcg_per_ml != pump.concentration_mcg_per_ml
     _check_new_strength(pump, concentration_mcg_per_ml, new_program, dead_space_ml)
-    expected = estimated_volume(pump, refilled_at)
+    # R2: the programs in force are read once, for the residual expected and the new alarm (a program proposed for a
+    # new strength below is not in force yet).
+    periods = program_periods(pump)
+    expected = estimated_volume(pump, refilled_at, periods)
     refill = Refill.objects.create(
         pump=pump,
         refilled_at=refilled_at,
@@ -165,7 +172,7 @@ def record_refill(
         pump.dead_space_ml = dead_space_ml  # T15: recorded once, for this and every later transition
     pump.save(update_fields=["filled_at", "volume_after_fill_ml", "dead_space_ml"])
     change = _propose_for_new_strength(actor, pump, refill, new_program) if new_strength else None
-    reschedule_refill(pump, refilled_at, actor)
+    reschedule_refill(pump, refilled_at, actor, periods)
     _schedule_observation(pump, refill)
     gap = protocol.residual_discrepancy(expected, volume_removed_ml, current_policy())
     if gap is not None:
