@@ -205,7 +205,7 @@ class TrialDetailView(WardflowAPIView):
 
 class _TrialActView(WardflowAPIView):
     def trial(self, request, pk):
-        return get_object_or_404(selectors.visible_trials(request.user), pk=pk)
+        return get_object_or_404(selectors.trials_to_act_on(request.user), pk=pk)
 
 
 class GiveDoseView(_TrialActView):

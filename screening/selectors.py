@@ -61,6 +61,12 @@ def visible_trials(user) -> QuerySet[ScreeningTrial]:
     return _with_details(ScreeningTrial.objects.filter(patient__in=visible_patients(user)))
 
 
+def trials_to_act_on(user) -> QuerySet[ScreeningTrial]:
+    """The trials an act may name (those of the caller's wards), with their patient and nothing prefetched: the act's
+    service locks and re-reads the trial, so the detail view's doses and observations would be read for nothing."""
+    return ScreeningTrial.objects.filter(patient__in=visible_patients(user)).select_related("patient", "patient__ward")
+
+
 def visible_test_doses(user) -> QuerySet[TestDose]:
     """Test doses of the trials the caller may see."""
     return TestDose.objects.filter(trial__in=visible_trials(user))

@@ -97,7 +97,7 @@ def test_giving_a_test_dose(clock, team, patient, django_assert_max_num_queries)
     nurse_client, neuro = team
     trial_id = screening.open_trial(neuro, patient).json()["id"]
     screening.chart(nurse_client, trial_id, T0 - timedelta(minutes=30))
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(16):
         response = screening.give(nurse_client, trial_id, T0)
     assert response.status_code == 201
     assert DueCheck.objects.filter(kind=CheckKind.OBSERVATION_OVERDUE, state=DueCheck.State.PENDING).exists()
