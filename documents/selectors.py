@@ -83,7 +83,7 @@ def emergency_card(user, patient_pk: int) -> EmergencyCard:
             "This patient has no pump in place (T13): the emergency card describes an implanted pump and its program.",
             patient,
         )
-    last_refill = pump.refills.filter(entered_in_error_at__isnull=True).order_by("-refilled_at", "-id").first()
+    last_refill = titration.last_refill(pump)
     program = pump.active_change
     return EmergencyCard(patient=patient, pump=pump, program=program,
                          segments=program_segments(program) if program else [], last_refill=last_refill,

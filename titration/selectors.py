@@ -102,10 +102,15 @@ def estimated_volume(pump: Pump, moment: datetime, periods: list[protocol.Progra
     return protocol.volume_at(moment, pump.filled_at, pump.volume_after_fill_ml, pump.concentration_mcg_per_ml, periods)
 
 
+def last_refill(pump: Pump) -> Refill | None:
+    """D4: the pump's latest refill that counts (not entered in error)."""
+    return pump.refills.filter(entered_in_error_at__isnull=True).order_by("-refilled_at", "-id").first()
+
+
 def last_fill(pump: Pump) -> tuple[datetime, Decimal] | None:
     """R2, D4: the fill the reservoir estimate starts from: the latest refill not entered in error, else the
     implant's."""
-    refill = pump.refills.filter(entered_in_error_at__isnull=True).order_by("-refilled_at", "-id").first()
+    refill = last_refill(pump)
     if refill is not None:
         return refill.refilled_at, refill.volume_added_ml
     return None if pump.initial_volume_ml is None else (pump.implanted_at, pump.initial_volume_ml)
@@ -536,7 +541,7 @@ def programmed_strengths(pump: Pump, changes: list[DoseChange]) -> list[Decimal 
 def concentration_refill(pump: Pump) -> Refill | None:
     """T15: the pump's last fill when it was of another strength than the one programmed: every new program is for
     what the reservoir now holds."""
-    last = pump.refills.filter(entered_in_error_at__isnull=True).order_by("-refilled_at", "-id").first()
+    last = last_refill(pump)
     return last if last is not None and last.concentration_mcg_per_ml != pump.concentration_mcg_per_ml else None
 
 

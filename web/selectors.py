@@ -362,7 +362,7 @@ def charting_time_points(patient, now: datetime) -> tuple[list[TimePoint], str]:
                                         charted=screening.slot_is_charted(observations, at),
                                         window_of=dose if low <= hours <= high else None))  # fmt: skip
     pump = titration.pump_in_place(patient)
-    refill = pump and pump.refills.filter(entered_in_error_at__isnull=True).order_by("-refilled_at").first()
+    refill = pump and titration.last_refill(pump)
     at = refill and refill.refilled_at + timedelta(hours=policy.refill_observation_hours)
     # Offered for late entry as long as a test dose's schedule runs (S5), not for ever after the refill.
     if refill and now <= at + timedelta(hours=max(policy.observation_hours)):
