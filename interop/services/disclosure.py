@@ -14,4 +14,4 @@ def record_fhir_read(*, actor, patient, resource_type: str, query: str, count: i
     if patient is None:
         after["patients"] = sorted(patient_ids)
     with transaction.atomic():
-        record_event(actor=actor, action=AuditAction.RECORDS_READ, patient=patient, after=after)
+        record_event(actor=actor, action=AuditAction.RECORDS_READ, patient=patient, after=after, rules=["D1"])

@@ -25,7 +25,7 @@ def reads():
 def test_reading_a_patient_writes_one_event_naming_the_reader_and_the_patient(api_as, nurse, patient):
     assert fhir_get(api_as(nurse), f"Patient/patient-{patient.pk}").status_code == 200
     (event,) = reads()
-    assert (event.actor, event.role, event.patient) == (nurse, "nurse", patient)
+    assert (event.actor, event.role, event.patient, event.rules) == (nurse, "nurse", patient, ["D1"])
     assert event.after == {"resource_type": "Patient", "query": f"/fhir/R4/Patient/patient-{patient.pk}", "count": 1}
 
 
