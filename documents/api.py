@@ -14,13 +14,14 @@ from web.views import CLINICAL, role_required
 from . import selectors
 from .emergency import DANGERS
 from .kinds import Document
-from .render import pdf
 from .selectors import DocumentUnavailable
 from .services import record_printing
 
 
 def _printed(request, document: Document, record, *, filename: str, patient, subject, **context):
     """The PDF, inline; its printing audited once it is rendered (D1)."""
+    from .render import pdf  # WeasyPrint (25 MB) loads in a process once it prints, not in every web worker
+
     context |= {"record": record, "printed_at": timezone.now(), "printed_by": request.user}
     content = pdf(f"documents/{document}.html", context, request)
     record_printing(actor=request.user, document=document, patient=patient, subject=subject)
