@@ -11,27 +11,32 @@ from ..models import DueCheck, subject_key
 
 def schedule_check(kind: str, *, due_at: datetime, patient=None, subject=None, payload: dict | None = None) -> DueCheck:
     """Create a durable due-check row; call it inside the transaction of the change that makes it due."""
-    subject_type, subject_id = subject_key(subject)
-    return DueCheck.objects.create(
-        kind=kind,
-        due_at=due_at,
-        patient=patient,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        payload=payload or {},
-    )
+    check = due_check(kind, due_at=due_at, patient=patient, subject=subject, payload=payload)
+    check.save(force_insert=True)
+    return check
 
 
 def schedule_checks(kind: str, *, dues: Iterable[tuple[datetime, dict]], patient=None, subject=None) -> list[DueCheck]:
     """Several due checks of one kind and subject, each `(due_at, payload)`, in one insert (a schedule of
     observations or reminders); call it inside the transaction of the change that makes them due."""
-    subject_type, subject_id = subject_key(subject)
-    return DueCheck.objects.bulk_create(
-        DueCheck(
-            kind=kind, due_at=due_at, patient=patient, subject_type=subject_type, subject_id=subject_id, payload=payload
-        )
-        for due_at, payload in dues
+    return schedule(
+        due_check(kind, due_at=due_at, patient=patient, subject=subject, payload=payload) for due_at, payload in dues
     )
+
+
+def due_check(kind: str, *, due_at: datetime, patient=None, subject=None, payload: dict | None = None) -> DueCheck:
+    """A due check not saved yet, for `schedule` to insert along with others."""
+    subject_type, subject_id = subject_key(subject)
+    return DueCheck(
+        kind=kind, due_at=due_at, patient=patient, subject_type=subject_type, subject_id=subject_id,
+        payload=payload or {},
+    )  # fmt: skip
+
+
+def schedule(checks: Iterable[DueCheck]) -> list[DueCheck]:
+    """Due checks of any kinds (`due_check`) in one insert; call it inside the transaction of the change that makes
+    them due."""
+    return DueCheck.objects.bulk_create(checks)
 
 
 def cancel_checks(*, subject=None, kinds: Iterable[str] | None = None, ids: Iterable[int] | None = None) -> int:

@@ -50,7 +50,11 @@ def locked_pump(pump: Pump) -> Pump:
 
 def locked_change(change: DoseChange) -> tuple[Pump, DoseChange]:
     pump = locked_pump(change.pump)
-    return pump, DoseChange.objects.select_for_update().get(pk=change.pk)
+    # Its signer and programmer come along for the answer and the read-back's record (T12); only the change's row
+    # is locked.
+    changes = DoseChange.objects.select_for_update(of=("self",)).select_related("approved_by", "programmed_by")
+    change = changes.get(pk=change.pk)
+    return pump, change
 
 
 def reject_change(change: DoseChange, pump: Pump, actor, reason: str, *, rule: str, at: datetime) -> None:

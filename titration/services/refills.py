@@ -31,20 +31,15 @@ from .pumps import fill_problem, locked_pump
 REFILL_ALERT_KINDS = (AlertKind.REFILL_DUE, AlertKind.REFILL_OVERDUE)
 
 
-def _schedule_reminders(pump: Pump, set_at: datetime, earlier_levels: tuple[int, ...] = ()) -> None:
+def _reminder_checks(pump: Pump, set_at: datetime, earlier_levels: tuple[int, ...] = ()) -> list:
     """R3/R4: the reminders of the pump's refill due date, from `set_at` on (the levels already past are not raised
-    after the fact, but the nearest)."""
-    alerts.cancel_checks(subject=pump, kinds=[CheckKind.REFILL_REMINDER])
+    after the fact, but the nearest), for the caller to schedule once it has cancelled the pending ones."""
     levels = protocol.refill_reminder_days(pump.patient.high_withdrawal_risk, current_policy())
-    alerts.schedule_checks(
-        CheckKind.REFILL_REMINDER,
-        dues=[
-            (reminder.at, {"days_before": reminder.days_before})
-            for reminder in protocol.refill_reminders(pump.refill_due_at, set_at, levels, earlier_levels)
-        ],
-        patient=pump.patient,
-        subject=pump,
-    )
+    return [
+        alerts.due_check(CheckKind.REFILL_REMINDER, due_at=reminder.at, patient=pump.patient, subject=pump,
+                         payload={"days_before": reminder.days_before})
+        for reminder in protocol.refill_reminders(pump.refill_due_at, set_at, levels, earlier_levels)
+    ]  # fmt: skip
 
 
 def reschedule_refill(
@@ -75,8 +70,8 @@ def reschedule_refill(
     pump.refill_due_at = protocol.refill_due(pump.alarm_at, current_policy())
     pump.save(update_fields=["alarm_at", "refill_due_at"])
     # The levels already past are judged when the date is set (a late entry's `moment` may be long gone).
-    _schedule_reminders(pump, timezone.now())
-    alerts.schedule_check(CheckKind.REFILL_OVERDUE, due_at=pump.refill_due_at, patient=pump.patient, subject=pump)
+    overdue = alerts.due_check(CheckKind.REFILL_OVERDUE, due_at=pump.refill_due_at, patient=pump.patient, subject=pump)
+    alerts.schedule([*_reminder_checks(pump, timezone.now()), overdue])
 
 
 def take_new_strength(pump: Pump, change: DoseChange) -> None:
@@ -104,7 +99,8 @@ def reschedule_refill_reminders(*, patient, high_risk_before: bool) -> None:
     if pump is None:
         return
     earlier = protocol.refill_reminder_days(high_risk_before, current_policy())
-    _schedule_reminders(pump, timezone.now(), earlier)
+    alerts.cancel_checks(subject=pump, kinds=[CheckKind.REFILL_REMINDER])
+    alerts.schedule(_reminder_checks(pump, timezone.now(), earlier))
 
 
 @transaction.atomic
