@@ -83,7 +83,7 @@ def escalate_alert(*, alert_id: int, now: datetime) -> None:
 
 @transaction.atomic
 def acknowledge_alert(*, actor, alert: Alert) -> Alert:
-    alert = Alert.objects.select_for_update().select_related("patient").get(pk=alert.pk)
+    alert = Alert.objects.select_for_update(of=("self",)).select_related("patient").get(pk=alert.pk)
     if alert.state not in STILL_OPEN:
         raise WorkflowConflict(f"This alert is already {alert.state}.", rule="A2")
     if refusal := acknowledge_refusal(actor, alert):
@@ -96,7 +96,7 @@ def acknowledge_alerts(*, actor, alerts: Iterable[Alert]) -> list[Alert]:
     """One problem's alerts acknowledged together (the inbox groups them), each audited on its own (A2). Those closed
     meanwhile are left as they are; one the actor may not acknowledge refuses them all."""
     locked = list(
-        Alert.objects.select_for_update()
+        Alert.objects.select_for_update(of=("self",))
         .select_related("patient")
         .filter(pk__in=[a.pk for a in alerts], state__in=STILL_OPEN)
         .order_by("raised_at", "id")
@@ -128,7 +128,8 @@ def resolve_alerts(*, subject=None, patient=None, kinds: Iterable[str] | None = 
     if subject is None and (patient is None or kinds is None):
         raise ValueError("resolve_alerts needs a subject, or a patient and the kinds to resolve")
     now = at or timezone.now()
-    alerts = Alert.objects.select_for_update().select_related("patient").exclude(state=Alert.State.RESOLVED)
+    # The alerts' rows only: their patient comes along unlocked.
+    alerts = Alert.objects.select_for_update(of=("self",)).select_related("patient").exclude(state=Alert.State.RESOLVED)
     if subject is not None:
         subject_type, subject_id = subject_key(subject)
         alerts = alerts.filter(subject_type=subject_type, subject_id=subject_id)

@@ -31,14 +31,19 @@ from ..selectors import (
 
 
 def lock_trial(trial: ScreeningTrial) -> ScreeningTrial:
-    # Every act on a trial starts by locking its row: concurrent acts queue and then see the new state.
-    return ScreeningTrial.objects.select_for_update().select_related("patient", "patient__ward").get(pk=trial.pk)
+    # Every act on a trial starts by locking its row: concurrent acts queue and then see the new state. Its row
+    # only: the patient and ward come along unlocked (other patients' acts on the ward do not queue behind it).
+    return (
+        ScreeningTrial.objects.select_for_update(of=("self",))
+        .select_related("patient", "patient__ward")
+        .get(pk=trial.pk)
+    )
 
 
 def lock_current_trial(patient) -> ScreeningTrial | None:
     """The patient's open or suspended trial, locked, or None. A trial that closed while we waited for the lock no
     longer matches."""
-    return current_trials(patient).select_for_update().select_related("patient", "patient__ward").first()
+    return current_trials(patient).select_for_update(of=("self",)).select_related("patient", "patient__ward").first()
 
 
 def _override_needed(rule: str, age: int) -> str:

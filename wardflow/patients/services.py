@@ -90,7 +90,7 @@ def update_patient_flags(*, actor, patient: Patient, changes: dict, reason: str 
     unknown = set(changes) - set(FLAG_FIELDS)
     if unknown:
         raise InvalidInput({field: ["This field cannot be changed here."] for field in sorted(unknown)})
-    patient = Patient.objects.select_for_update().select_related("ward").get(pk=patient.pk)
+    patient = Patient.objects.select_for_update(of=("self",)).select_related("ward").get(pk=patient.pk)
     changed = {field: value for field, value in changes.items() if getattr(patient, field) != value}
     if not changed:
         return patient
