@@ -28,7 +28,8 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 WRITE_PATH_BENCH = REPOSITORY.parent / "shared" / "bench" / "ward" / "run.sh"
 READS_DATABASE = "wardflow_bench_reads"
 WRITES_DATABASE = "wardflow_bench"
-# Production settings for the read paths, as ../shared/bench/ward/run.sh serves WardFlow.
+# Production settings, as ../shared/bench/ward/run.sh serves WardFlow and as the worker runs the scheduler (DEBUG
+# would keep every query in memory and time that too).
 PRODUCTION_LIKE = {
     "DEBUG": "0",
     "SECRET_KEY": "bench-secret-key-long-enough-for-the-production-checks-0123456789",
@@ -154,7 +155,7 @@ def audit(quick: bool) -> list[Row]:
              (f"audit: CSV export of {events:,} events", ">= 50,000 rows/s"),
              ("audit: CSV export peak memory (process)", "< 150 MB")]  # fmt: skip
     _say(f"audit: verify and export at {events:,} events")
-    env = {**os.environ, "DATABASE_URL": _database_url("wardflow_bench")}
+    env = {**os.environ, **PRODUCTION_LIKE, "DATABASE_URL": _database_url("wardflow_bench")}
     done = _python(["-m", "wardflow.audit.bench", "--events", str(events)], env)
     try:
         figures = json.loads(done.stdout)
@@ -179,7 +180,7 @@ def scheduler() -> list[Row]:
     names = [("scheduler: cycle over 100,000 pending, 1,000 due (per due row)", "< 1 ms"),
              ("scheduler: cycle with nothing due", "< 5 ms")]  # fmt: skip
     _say("scheduler: one dispatch cycle over 100,000 pending checks")
-    done = _python(["-m", "dev.bench.scheduler", "--json"], dict(os.environ))
+    done = _python(["-m", "dev.bench.scheduler", "--json"], {**os.environ, **PRODUCTION_LIKE})
     try:
         figures = json.loads(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):

@@ -133,3 +133,20 @@ def test_run_scheduler_once_evaluates_as_of_the_given_time(patient, capsys):
     call_command("run_scheduler", "--once", "--now", "2026-11-26T08:00:00+00:00")
     assert Alert.objects.count() == 1
     assert "due checks done: 1" in capsys.readouterr().out
+
+
+def _nothing_to_do(check, now):
+    """A handler with no work of its own: what a cycle then costs is the dispatcher's."""
+
+
+@pytest.mark.django_db
+def test_a_cycle_closes_its_evaluated_checks_in_one_statement(patient, django_assert_max_num_queries):
+    """Claim, a savepoint per check (a failing one is rolled back alone), one update closing the batch, and the
+    claim that finds nothing more: the cost per due check is its savepoint."""
+    services.register_check_handlers({"test.nothing_to_do": _nothing_to_do})
+    with transaction.atomic():
+        checks = [services.schedule_check("test.nothing_to_do", due_at=T0 - timedelta(minutes=n)) for n in range(5)]
+    with django_assert_max_num_queries(3 + 2 * len(checks) + 1 + 3):
+        report = services.dispatch_due_checks(now=T0)
+    assert report.done == len(checks)
+    assert set(DueCheck.objects.values_list("state", "attempts")) == {(DueCheck.State.DONE, 1)}
