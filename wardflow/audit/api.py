@@ -96,29 +96,42 @@ CSV_SOURCES = {
 }
 # The cells that hold text someone typed or chose; the others are numbers, times and hashes.
 TEXT_CELLS = frozenset(("actor", "role", "action", "subject_type", "subject_id", "protocol_version", "reason"))
-# The cells Python writes: JSON whose keys the serializer sorts (jsonb orders them by length first), side by side.
-JSON_CELLS = ("before", "after")
-_FORMULA_STARTS_SQL = ", ".join(f"chr({ord(start)})" for start in FORMULA_PREFIXES)
-_QUOTED = re.compile(r'[",\r\n]')
+# csv.writer's minimal quoting: a cell holding one of these is quoted. PostgreSQL and Python both apply it.
+MUST_QUOTE = '",\r\n'
+_QUOTED = re.compile(f"[{re.escape(MUST_QUOTE)}]")
+
+
+def _sql_chars(chars) -> str:
+    return ", ".join(f"chr({ord(char)})" for char in chars)
 
 
 def _sql_cells(names) -> str:
-    """These cells as one piece of a CSV line, written by PostgreSQL while Python writes the JSON cells (profiled:
-    typing, parsing and writing every cell in Python was half the export's time). Formulas go behind a quote, the
-    rules are their JSON list (protocol ids, ASCII: jsonb's text is json.dumps'), and a cell holding a comma, a quote
-    or a line break is quoted, as csv.writer does."""
+    """These cells as one piece of a CSV line, written by PostgreSQL (profiled: typing, parsing and writing every
+    cell in Python was half the export's time). Formulas go behind a quote, the rules are their JSON list (protocol
+    ids, ASCII: jsonb's text is json.dumps'), and a cell is quoted as csv.writer quotes it."""
     cells = []
     for name in names:
         value = f"e.{name}::text"
         if name in TEXT_CELLS:
-            value = f"CASE WHEN left(e.{name}, 1) IN ({_FORMULA_STARTS_SQL}) THEN '''' || e.{name} ELSE e.{name} END"
+            value = (
+                f"CASE WHEN left({value}, 1) IN ({_sql_chars(FORMULA_PREFIXES)}) THEN '''' || {value} ELSE {value} END"
+            )
         elif name == "rules":
             value = f"to_jsonb(e.{name})::text"
-        cells.append(
-            f"COALESCE(CASE WHEN {value} ~ '[\",\\r\\n]' THEN '\"' || replace({value}, '\"', '\"\"') || '\"' "
-            f"ELSE {value} END, '')"
-        )
+        quoted = f"""'"' || replace({value}, '"', '""') || '"'"""
+        must_quote = f"{value} ~ concat('[', {_sql_chars(MUST_QUOTE)}, ']')"
+        cells.append(f"COALESCE(CASE WHEN {must_quote} THEN {quoted} ELSE {value} END, '')")
     return " || ',' || ".join(cells)
+
+
+# The two JSON cells, side by side, are written by Python: the serializer sorts their keys (jsonb orders them by
+# length first). PostgreSQL writes the cells before and after them; `{events}` is the events' query. Only the
+# column names above are written into the text.
+_BEFORE, _AFTER = CSV_FIELDS.index("before"), CSV_FIELDS.index("after")
+CSV_LINE_SQL = (
+    f"SELECT {_sql_cells(CSV_FIELDS[:_BEFORE])}, e.before, e.after, {_sql_cells(CSV_FIELDS[_AFTER + 1 :])} "  # noqa: S608
+    f"FROM ({{events}}) AS e({', '.join(CSV_FIELDS)})"
+)
 
 
 def _csv_cell(value) -> str:
@@ -141,16 +154,12 @@ def _csv_rows(events, chunk_size: int = 5000):
         sql, params = events.annotate(**computed).values_list(*columns).query.sql_with_params()
     except EmptyResultSet:  # e.g. a neurologist assigned to no ward: the header alone
         return
-    first = CSV_FIELDS.index(JSON_CELLS[0])
-    head, tail = _sql_cells(CSV_FIELDS[:first]), _sql_cells(CSV_FIELDS[first + len(JSON_CELLS) :])
-    # Only names from the constants above go into the text; the values stay parameters.
-    json_cells, names = ", ".join(f"e.{name}" for name in JSON_CELLS), ", ".join(CSV_FIELDS)
-    lines = f"SELECT {head}, {json_cells}, {tail} FROM ({sql}) AS e({names})"  # noqa: S608
-    rows = copy_rows(lines, list(params), ["text"] * (2 + len(JSON_CELLS)))
+    # The ORM's compiled query of the events inside, its values still parameters.
+    rows = copy_rows(CSV_LINE_SQL.format(events=sql), list(params), ["text"] * 4)
     with closing(rows):
         while chunk := list(islice(rows, chunk_size)):
             yield "".join(
-                f"{head},{_json_cell(before)},{_json_cell(after)},{tail}\r\n" for head, before, after, tail in chunk
+                f"{first},{_json_cell(before)},{_json_cell(after)},{rest}\r\n" for first, before, after, rest in chunk
             )
 
 
