@@ -8,8 +8,9 @@ import pytest
 from django.db import DatabaseError, connections, transaction
 
 from alerts import services as alerts
+from alerts.models import Alert
 from screening.models import ScreeningTrial
-from screening.services.trials import lock_trial, open_trial
+from screening.services.trials import lock_current_trial, lock_trial, open_trial
 from wardflow import protocol
 from wardflow.patients.models import Patient
 from wardflow.patients.services import update_patient_flags
@@ -43,10 +44,14 @@ def patient(make_patient, ward):
     return make_patient(ward, "LOCK-1")
 
 
-def test_an_act_on_a_trial_locks_the_trial_not_its_patient_or_ward(allow_audit_flush, patient, ward, neurologist):
+@pytest.mark.parametrize(
+    "lock", [lambda trial: lock_trial(trial), lambda trial: lock_current_trial(trial.patient)], ids=["named", "current"]
+)
+def test_an_act_on_a_trial_locks_the_trial_not_its_patient_or_ward(allow_audit_flush, patient, ward, neurologist, lock):
+    """S10: charting and the trial's acts queue on the trial; the patient's ward goes on with its other patients."""
     trial = open_trial(actor=neurologist, patient=patient)
     with transaction.atomic():
-        lock_trial(trial)
+        assert lock(trial).pk == trial.pk
         assert not lockable_now(ScreeningTrial, trial.pk)
         assert lockable_now(Patient, patient.pk)
         assert lockable_now(Ward, ward.pk)
@@ -59,10 +64,21 @@ def test_charting_a_patients_flags_locks_the_patient_not_the_ward(allow_audit_fl
         assert lockable_now(Ward, ward.pk)
 
 
-def test_acknowledging_an_alert_locks_the_alert_not_its_patient(allow_audit_flush, patient, nurse):
+@pytest.fixture
+def open_alert(patient):
     with transaction.atomic():
-        alert = alerts.raise_alert(kind="test.alert", severity=protocol.Severity.WARNING, patient=patient, rule="A2",
-                                   message="A2: test", target_role=Role.NURSE)  # fmt: skip
+        return alerts.raise_alert(kind="test.alert", severity=protocol.Severity.WARNING, patient=patient, rule="A2",
+                                  message="A2: test", target_role=Role.NURSE)  # fmt: skip
+
+
+def test_acknowledging_an_alert_locks_the_alert_not_its_patient(allow_audit_flush, patient, nurse, open_alert):
     with transaction.atomic():
-        alerts.acknowledge_alert(actor=nurse, alert=alert)
+        assert alerts.acknowledge_alert(actor=nurse, alert=open_alert).state == Alert.State.ACKNOWLEDGED
+        assert lockable_now(Patient, patient.pk)
+
+
+def test_resolving_a_patients_alerts_locks_the_alerts_not_the_patient(allow_audit_flush, patient, open_alert):
+    """As a refill or a read-back does for the pump's refill alerts (R3)."""
+    with transaction.atomic():
+        assert alerts.resolve_alerts(patient=patient, kinds=[open_alert.kind]) == 1
         assert lockable_now(Patient, patient.pk)

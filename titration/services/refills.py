@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts import services as alerts
+from alerts.models import DueCheck
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ensure_clinical_time
@@ -31,7 +32,7 @@ from .pumps import fill_problem, locked_pump
 REFILL_ALERT_KINDS = (AlertKind.REFILL_DUE, AlertKind.REFILL_OVERDUE)
 
 
-def _reminder_checks(pump: Pump, set_at: datetime, earlier_levels: tuple[int, ...] = ()) -> list:
+def _reminder_checks(pump: Pump, set_at: datetime, earlier_levels: tuple[int, ...] = ()) -> list[DueCheck]:
     """R3/R4: the reminders of the pump's refill due date, from `set_at` on (the levels already past are not raised
     after the fact, but the nearest), for the caller to schedule once it has cancelled the pending ones."""
     levels = protocol.refill_reminder_days(pump.patient.high_withdrawal_risk, current_policy())
