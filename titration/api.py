@@ -175,7 +175,8 @@ class PumpSerializer(serializers.Serializer):
         return shown(rate, "0.001")
 
     def get_current_volume_ml(self, pump) -> str | None:
-        return shown(selectors.estimated_volume(pump, timezone.now()), "0.01")
+        periods = selectors.program_periods(pump, pump.dose_changes.all())  # read once with the history
+        return shown(selectors.estimated_volume(pump, timezone.now(), periods), "0.01")
 
     def get_days_to_alarm(self, pump) -> str | None:
         return shown(selectors.days_to_alarm(pump, timezone.now()), "0.1", ROUND_DOWN)
@@ -534,8 +535,9 @@ class RefillView(WardflowAPIView):
     def post(self, request, pk):
         pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
         refill = services.record_refill(actor=request.user, pump=pump, **self.validated())
-        body = _pump_body(request, pk)
-        if change := selectors.concentration_change_of(refill):
+        pump = selectors.pump_with_history(request.user, pk)
+        body = PumpSerializer(pump, context={"request": request}).data
+        if change := selectors.concentration_change_of(refill, pump.dose_changes.all()):
             body["dose_change"] = DoseChangeSerializer(change, context={"request": request}).data
             body["transition"] = transition_body(change)
         return Response(body, status=status.HTTP_201_CREATED)

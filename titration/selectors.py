@@ -1,10 +1,11 @@
 """Reads of pumps, programs and dose changes, and who may act on them now: the pages ask the `may_*` questions,
 the services refuse with the same `*_refusal` answers."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from alerts.models import Alert, subject_key
 from screening.models import Observation, ScreeningTrial
@@ -86,12 +87,15 @@ def programs_in_force(pump: Pump) -> QuerySet[DoseChange]:
     return pump.dose_changes.filter(state__in=WAS_IN_FORCE).annotate(in_force_at=IN_FORCE_FROM)
 
 
-def program_periods(pump: Pump) -> list[protocol.ProgramPeriod]:
-    """R2: the programs that have been in force, each from the moment it became active."""
-    changes = list(programs_in_force(pump).order_by("in_force_at"))
+def program_periods(pump: Pump, changes: Iterable[DoseChange] | None = None) -> list[protocol.ProgramPeriod]:
+    """R2: the programs that have been in force, each from the moment it became active. `changes`: the pump's dose
+    changes (any state, any order) when the caller holds them already, as a pump read with its history does."""
+    if changes is None:
+        changes = programs_in_force(pump)
+    changes = sorted((c for c in changes if c.in_force_from is not None), key=lambda c: (c.in_force_from, c.pk))
     strengths = programmed_strengths(pump, changes)
     return [
-        protocol.ProgramPeriod(c.in_force_at, c.new_daily_dose_mcg, strength)
+        protocol.ProgramPeriod(c.in_force_from, c.new_daily_dose_mcg, strength)
         for c, strength in zip(changes, strengths, strict=True)
     ]
 
@@ -545,18 +549,30 @@ def concentration_refill(pump: Pump) -> Refill | None:
     return last if last is not None and last.concentration_mcg_per_ml != pump.concentration_mcg_per_ml else None
 
 
-def concentration_change_of(refill: Refill) -> DoseChange | None:
-    """T15: the program proposed for the new strength of this refill (not a rejected one)."""
-    return (
-        refill.adjustments.filter(concentration_mcg_per_ml__isnull=False)
-        .exclude(state=DoseChange.State.REJECTED)
-        .first()
+def concentration_change_of(refill: Refill, changes: Iterable[DoseChange] | None = None) -> DoseChange | None:
+    """T15: the program proposed for the new strength of this refill (not a rejected one). `changes`: its pump's
+    dose changes when the caller holds them already."""
+    changes = refill.adjustments.all() if changes is None else changes
+    standing = (c for c in changes if c.refill_id == refill.pk and c.state != DoseChange.State.REJECTED)
+    return next((c for c in standing if c.concentration_mcg_per_ml is not None), None)
+
+
+def pending_concentration_change(pump: Pump, changes: Iterable[DoseChange] | None = None) -> DoseChange | None:
+    """T15: a concentration change still waiting for signature, programming or read-back (at most one is).
+    `changes`: the pump's dose changes when the caller holds them already."""
+    if changes is None:
+        changes = pump.dose_changes.filter(state__in=PENDING, concentration_mcg_per_ml__isnull=False)
+    return next((c for c in changes if c.state in PENDING and c.concentration_mcg_per_ml is not None), None)
+
+
+def refill_schedule_changes(pump: Pump) -> list[DoseChange]:
+    """What the refill schedule follows, in one read: the programs that have been in force (R2) and a new
+    strength's program still pending (T15), for `program_periods` and `pending_concentration_change`."""
+    return list(
+        pump.dose_changes.filter(
+            Q(state__in=WAS_IN_FORCE) | Q(state__in=PENDING, concentration_mcg_per_ml__isnull=False)
+        )
     )
-
-
-def pending_concentration_change(pump: Pump) -> DoseChange | None:
-    """T15: a concentration change still waiting for signature, programming or read-back."""
-    return pump.dose_changes.filter(state__in=PENDING, concentration_mcg_per_ml__isnull=False).first()
 
 
 def concentration_change_refusal(pump: Pump, new_daily_dose_mcg: Decimal) -> DomainError | None:

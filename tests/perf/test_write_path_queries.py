@@ -131,7 +131,7 @@ def test_programming_a_dose_change_and_reading_it_back(clock, team, running_pump
         programming = record_programming(nurse_client, change_id, when, "120")
     assert programming.status_code == 200
     reader = token_client(ward_reader(DoseChange.objects.get(pk=change_id)))
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(16):
         reading = read_back(reader, change_id, when, "120")
     assert reading.status_code == 200 and reading.json()["state"] == DoseChange.State.ACTIVE
     assert DueCheck.objects.filter(kind=TitrationCheckKind.REFILL_REMINDER, state=DueCheck.State.PENDING).exists()
@@ -140,7 +140,7 @@ def test_programming_a_dose_change_and_reading_it_back(clock, team, running_pump
 def test_refilling_a_pump(clock, team, running_pump, django_assert_max_num_queries):
     nurse_client, _ = team
     clock.move_to(at(days=20))
-    with django_assert_max_num_queries(27):
+    with django_assert_max_num_queries(25):
         response = refill(nurse_client, running_pump, at(days=20))
     assert response.status_code == 201
     assert DueCheck.objects.filter(kind=TitrationCheckKind.REFILL_REMINDER, state=DueCheck.State.PENDING).exists()

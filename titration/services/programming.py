@@ -179,22 +179,25 @@ def _put_in_force(actor, pump: Pump, change: DoseChange, transition: Callable[[]
         previous = DoseChange.objects.select_for_update().get(pk=previous.pk)
         previous.supersede()
         previous.superseded_at = at
-        previous.save()
+        previous.save(update_fields=["state", "superseded_at"])
     transition()
     change.save()
-    pump.active_change = change
-    pump.save(update_fields=["active_change"])
+    pump.active_change = change  # saved with the refill dates it moves (R2)
     take_new_strength(pump, change)  # T15: before the schedule, which then follows the new strength's rate
-    reschedule_refill(pump, at)
-    alerts.cancel_checks(subject=pump, kinds=[CheckKind.TITRATION_STEP_DUE])
+    next_step = []
     if pump.phase == Phase.TITRATION and change.kind in (DoseChangeKind.INITIAL, DoseChangeKind.TITRATION):
-        alerts.schedule_check(
-            CheckKind.TITRATION_STEP_DUE,
-            due_at=protocol.next_step_at(at, current_policy()),
-            patient=pump.patient,
-            subject=pump,
-            payload={"after_change": change.pk},
+        next_step.append(
+            alerts.due_check(
+                CheckKind.TITRATION_STEP_DUE,
+                due_at=protocol.next_step_at(at, current_policy()),
+                patient=pump.patient,
+                subject=pump,
+                payload={"after_change": change.pk},
+            )
         )
+    # T3: the step due after the previous change gives way to this one's, with the refill schedule (R2-R4).
+    reschedule_refill(pump, at, also_cancel=[CheckKind.TITRATION_STEP_DUE], also_schedule=next_step,
+                      save_with=["active_change"])  # fmt: skip
     after = {"daily_dose_mcg": change.new_daily_dose_mcg, "state": change.state, "refill_due_at": pump.refill_due_at}
     before = {"daily_dose_mcg": previous.new_daily_dose_mcg if previous else None, "state": before_state}
     rules = ["T9", "T12", "T3"]

@@ -1,6 +1,7 @@
 """Refills (R1, R2, R5, R6), a new strength with its new program (T15), and the refill schedule every change of
 fill, program or withdrawal risk recomputes (R2-R4)."""
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -25,6 +26,7 @@ from ..selectors import (
     program_periods,
     refill_refusal,
     refill_safety_problems,
+    refill_schedule_changes,
 )
 from .dose_changes import propose_dose_change
 from .pumps import fill_problem, locked_pump
@@ -44,35 +46,50 @@ def _reminder_checks(pump: Pump, set_at: datetime, earlier_levels: tuple[int, ..
 
 
 def reschedule_refill(
-    pump: Pump, moment: datetime, actor=None, periods: list[protocol.ProgramPeriod] | None = None
+    pump: Pump,
+    moment: datetime,
+    actor=None,
+    periods: list[protocol.ProgramPeriod] | None = None,
+    *,
+    also_cancel: Iterable[str] = (),
+    also_schedule: Iterable[DueCheck] = (),
+    save_with: Iterable[str] = (),
 ) -> None:
     """R2-R4: recompute alarm and refill due from `moment` at the program now in force. R3: the reminders of the
     old due date are closed (pending checks cancelled, open alerts resolved), so that a pump never has a stale or a
     second open refill reminder; the new date's are scheduled. `periods`: the pump's program periods when the caller
-    has read them already."""
+    has read them already. `also_cancel`, `also_schedule`: the caller's own checks of this pump (kinds to cancel,
+    checks to schedule), closed and scheduled with the refill's in the same two statements; `save_with`: the pump's
+    fields the caller changed and has not saved, written in the same update as the new dates."""
+    saved = ["alarm_at", "refill_due_at", *save_with]
     # Cancelled before their alerts are resolved: a check being raised meanwhile is waited for, then resolved.
-    alerts.cancel_checks(subject=pump, kinds=[CheckKind.REFILL_REMINDER, CheckKind.REFILL_OVERDUE])
+    alerts.cancel_checks(subject=pump, kinds=[CheckKind.REFILL_REMINDER, CheckKind.REFILL_OVERDUE, *also_cancel])
     # T13: one pump in place per patient, so the patient's refill alerts are this pump's.
     alerts.resolve_alerts(patient=pump.patient, kinds=REFILL_ALERT_KINDS, actor=actor)
     active = pump.active_change
     if active is None or active.new_daily_dose_mcg == 0:
         pump.alarm_at = pump.refill_due_at = None
-        pump.save(update_fields=["alarm_at", "refill_due_at"])
+        pump.save(update_fields=saved)
+        alerts.schedule(also_schedule)
         return
+    changes = None  # R2 and T15 read once, unless the caller holds the periods already
+    if periods is None:
+        changes = refill_schedule_changes(pump)
+        periods = program_periods(pump, changes)
     volume = estimated_volume(pump, moment, periods)
     strength, daily = pump.concentration_mcg_per_ml, active.new_daily_dose_mcg
     # T15: while a new strength's program waits to be in force, the alarm is taken at whichever of the two programs
     # empties the reservoir sooner; once it is in force, at its own rate (rescheduled then from the same fill).
-    if (pending := pending_concentration_change(pump)) is not None:
+    if (pending := pending_concentration_change(pump, changes)) is not None:
         strength, daily = protocol.faster_program(
             (strength, daily), (pending.concentration_mcg_per_ml, pending.new_daily_dose_mcg)
         )
     pump.alarm_at = protocol.alarm_time(moment, volume, pump.alarm_ml, strength, daily)
     pump.refill_due_at = protocol.refill_due(pump.alarm_at, current_policy())
-    pump.save(update_fields=["alarm_at", "refill_due_at"])
+    pump.save(update_fields=saved)
     # The levels already past are judged when the date is set (a late entry's `moment` may be long gone).
     overdue = alerts.due_check(CheckKind.REFILL_OVERDUE, due_at=pump.refill_due_at, patient=pump.patient, subject=pump)
-    alerts.schedule([*_reminder_checks(pump, timezone.now()), overdue])
+    alerts.schedule([*_reminder_checks(pump, timezone.now()), overdue, *also_schedule])
 
 
 def take_new_strength(pump: Pump, change: DoseChange) -> None:
