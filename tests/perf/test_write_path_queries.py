@@ -135,6 +135,9 @@ def test_programming_a_dose_change_and_reading_it_back(clock, team, running_pump
         reading = read_back(reader, change_id, when, "120")
     assert reading.status_code == 200 and reading.json()["state"] == DoseChange.State.ACTIVE
     assert DueCheck.objects.filter(kind=TitrationCheckKind.REFILL_REMINDER, state=DueCheck.State.PENDING).exists()
+    # T3: the previous step's check gave way to this change's, in the statements the refill schedule takes.
+    steps = DueCheck.objects.filter(kind=TitrationCheckKind.TITRATION_STEP_DUE, state=DueCheck.State.PENDING)
+    assert [check.payload["after_change"] for check in steps] == [change_id]
 
 
 def test_refilling_a_pump(clock, team, running_pump, django_assert_max_num_queries):
