@@ -535,7 +535,7 @@ class RefillView(WardflowAPIView):
     def post(self, request, pk):
         pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
         refill = services.record_refill(actor=request.user, pump=pump, **self.validated())
-        pump = selectors.pump_with_history(request.user, pk)
+        pump = selectors.with_history(refill.pump)  # as the refill left it, under its lock
         body = PumpSerializer(pump, context={"request": request}).data
         if change := selectors.concentration_change_of(refill, pump.dose_changes.all()):
             body["dose_change"] = DoseChangeSerializer(change, context={"request": request}).data

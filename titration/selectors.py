@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from alerts.models import Alert, subject_key
 from screening.models import Observation, ScreeningTrial
@@ -41,18 +41,26 @@ def pump_in_place(patient) -> Pump | None:
     return Pump.objects.filter(patient=patient, explanted_at__isnull=True).select_related("active_change").first()
 
 
-def pump_with_history(user, pk: int) -> Pump:
+def _history() -> tuple[Prefetch, Prefetch]:
+    """A pump's dose changes (newest first) and refills, each with who acted on it."""
     changes = DoseChange.objects.select_related(
         "proposed_by", "approved_by", "programmed_by", "read_back_by", "rejected_by"
     )
     return (
-        visible_pumps(user)
-        .prefetch_related(
-            Prefetch("dose_changes", queryset=changes.order_by("-proposed_at", "-id")),
-            Prefetch("refills", queryset=Refill.objects.select_related("refilled_by", "entered_in_error_by")),
-        )
-        .get(pk=pk)
+        Prefetch("dose_changes", queryset=changes.order_by("-proposed_at", "-id")),
+        Prefetch("refills", queryset=Refill.objects.select_related("refilled_by", "entered_in_error_by")),
     )
+
+
+def pump_with_history(user, pk: int) -> Pump:
+    return visible_pumps(user).prefetch_related(*_history()).get(pk=pk)
+
+
+def with_history(pump: Pump) -> Pump:
+    """The pump an act has just changed (read with its patient and program in force, as `visible_pumps` reads
+    them), its history read as `pump_with_history` reads it."""
+    prefetch_related_objects([pump], *_history())
+    return pump
 
 
 def visible_refills(user) -> QuerySet[Refill]:

@@ -49,7 +49,7 @@ def reschedule_refill(
     pump: Pump,
     moment: datetime,
     actor=None,
-    periods: list[protocol.ProgramPeriod] | None = None,
+    changes: list[DoseChange] | None = None,
     *,
     also_cancel: Iterable[str] = (),
     also_schedule: Iterable[DueCheck] = (),
@@ -57,10 +57,11 @@ def reschedule_refill(
 ) -> None:
     """R2-R4: recompute alarm and refill due from `moment` at the program now in force. R3: the reminders of the
     old due date are closed (pending checks cancelled, open alerts resolved), so that a pump never has a stale or a
-    second open refill reminder; the new date's are scheduled. `periods`: the pump's program periods when the caller
-    has read them already. `also_cancel`, `also_schedule`: the caller's own checks of this pump (kinds to cancel,
-    checks to schedule), closed and scheduled with the refill's in the same two statements; `save_with`: the pump's
-    fields the caller changed and has not saved, written in the same update as the new dates."""
+    second open refill reminder; the new date's are scheduled. `changes`: the pump's changes as
+    `refill_schedule_changes` reads them, when the caller has read them already. `also_cancel`, `also_schedule`:
+    the caller's own checks of this pump (kinds to cancel, checks to schedule), closed and scheduled with the
+    refill's in the same two statements; `save_with`: the pump's fields the caller changed and has not saved,
+    written in the same update as the new dates."""
     saved = ["alarm_at", "refill_due_at", *save_with]
     # Cancelled before their alerts are resolved: a check being raised meanwhile is waited for, then resolved.
     alerts.cancel_checks(subject=pump, kinds=[CheckKind.REFILL_REMINDER, CheckKind.REFILL_OVERDUE, *also_cancel])
@@ -72,11 +73,9 @@ def reschedule_refill(
         pump.save(update_fields=saved)
         alerts.schedule(also_schedule)
         return
-    changes = None  # R2 and T15 read once, unless the caller holds the periods already
-    if periods is None:
-        changes = refill_schedule_changes(pump)
-        periods = program_periods(pump, changes)
-    volume = estimated_volume(pump, moment, periods)
+    if changes is None:
+        changes = refill_schedule_changes(pump)  # R2 and T15 in one read
+    volume = estimated_volume(pump, moment, program_periods(pump, changes))
     strength, daily = pump.concentration_mcg_per_ml, active.new_daily_dose_mcg
     # T15: while a new strength's program waits to be in force, the alarm is taken at whichever of the two programs
     # empties the reservoir sooner; once it is in force, at its own rate (rescheduled then from the same fill).
@@ -162,11 +161,11 @@ def record_refill(
     if errors:
         raise InvalidInput(errors, rule="R5" if max(volume_removed_ml, volume_added_ml) > pump.reservoir_ml else "R1")
     new_strength = concentration_mcg_per_ml != pump.concentration_mcg_per_ml
-    _check_new_strength(pump, concentration_mcg_per_ml, new_program, dead_space_ml)
-    # R2: the programs in force are read once, for the residual expected and the new alarm (a program proposed for a
-    # new strength below is not in force yet).
-    periods = program_periods(pump)
-    expected = estimated_volume(pump, refilled_at, periods)
+    # R2, T15: the programs in force and a new strength's pending program, read once for the refusal, the residual
+    # expected and the new alarm.
+    changes = refill_schedule_changes(pump)
+    _check_new_strength(pump, concentration_mcg_per_ml, new_program, dead_space_ml, changes)
+    expected = estimated_volume(pump, refilled_at, program_periods(pump, changes))
     refill = Refill.objects.create(
         pump=pump,
         refilled_at=refilled_at,
@@ -184,9 +183,15 @@ def record_refill(
     pump.filled_at, pump.volume_after_fill_ml = refilled_at, volume_added_ml
     if dead_space_ml is not None:
         pump.dead_space_ml = dead_space_ml  # T15: recorded once, for this and every later transition
-    pump.save(update_fields=["filled_at", "volume_after_fill_ml", "dead_space_ml"])
-    change = _propose_for_new_strength(actor, pump, refill, new_program) if new_strength else None
-    reschedule_refill(pump, refilled_at, actor, periods)
+    filled = ["filled_at", "volume_after_fill_ml", "dead_space_ml"]
+    change = None
+    if new_strength:
+        # The proposal reads the pump as filled; the schedule then follows the program it leaves pending (T15).
+        pump.save(update_fields=filled)
+        change = _propose_for_new_strength(actor, pump, refill, new_program)
+        reschedule_refill(pump, refilled_at, actor)
+    else:
+        reschedule_refill(pump, refilled_at, actor, changes, save_with=filled)
     _schedule_observation(pump, refill)
     gap = protocol.residual_discrepancy(expected, volume_removed_ml, current_policy())
     if gap is not None:
@@ -226,10 +231,12 @@ def record_refill(
     return refill
 
 
-def _check_new_strength(pump: Pump, strength: Decimal, new_program: dict | None, dead_space_ml: Decimal | None) -> None:
+def _check_new_strength(pump: Pump, strength: Decimal, new_program: dict | None, dead_space_ml: Decimal | None,
+                        changes: list[DoseChange]) -> None:  # fmt: skip
     """T15: a fill of another strength than the one programmed comes with the program for it; never while another
-    strength's program is still pending (the reservoir would no longer hold what it was signed for)."""
-    if pending := pending_concentration_change(pump):
+    strength's program is still pending (the reservoir would no longer hold what it was signed for). `changes`: as
+    `refill_schedule_changes` reads them."""
+    if pending := pending_concentration_change(pump, changes):
         raise WorkflowConflict(
             f"T15: the program for {pending.concentration_mcg_per_ml} mcg/mL filled at the last refill is still "
             f"{pending.state}; sign and program it, or reject it, before the next refill.",
