@@ -41,14 +41,19 @@ def pump_in_place(patient) -> Pump | None:
     return Pump.objects.filter(patient=patient, explanted_at__isnull=True).select_related("active_change").first()
 
 
+def _with_actors(queryset: QuerySet, *actors: str) -> QuerySet:
+    """The rows with the user name of each of their `actors` (all the record shows of them), not whole accounts."""
+    own = [field.attname for field in queryset.model._meta.concrete_fields]
+    return queryset.select_related(*actors).only(*own, *(f"{actor}__username" for actor in actors))
+
+
 def _history() -> tuple[Prefetch, Prefetch]:
     """A pump's dose changes (newest first) and refills, each with who acted on it."""
-    changes = DoseChange.objects.select_related(
-        "proposed_by", "approved_by", "programmed_by", "read_back_by", "rejected_by"
-    )
+    changes = _with_actors(DoseChange.objects, "proposed_by", "approved_by", "programmed_by", "read_back_by",
+                           "rejected_by")  # fmt: skip
     return (
         Prefetch("dose_changes", queryset=changes.order_by("-proposed_at", "-id")),
-        Prefetch("refills", queryset=Refill.objects.select_related("refilled_by", "entered_in_error_by")),
+        Prefetch("refills", queryset=_with_actors(Refill.objects, "refilled_by", "entered_in_error_by")),
     )
 
 

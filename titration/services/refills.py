@@ -58,8 +58,8 @@ def reschedule_refill(
     """R2-R4: recompute alarm and refill due from `moment` at the program now in force. R3: the reminders of the
     old due date are closed (pending checks cancelled, open alerts resolved), so that a pump never has a stale or a
     second open refill reminder; the new date's are scheduled. `changes`: the pump's changes as
-    `refill_schedule_changes` reads them, when the caller has read them already. `also_cancel`, `also_schedule`:
-    the caller's own checks of this pump (kinds to cancel, checks to schedule), closed and scheduled with the
+    `refill_schedule_changes` reads them, when the caller has read them already. `also_cancel`: kinds of the
+    pump's own checks the caller closes; `also_schedule`: the caller's checks; closed and scheduled with the
     refill's in the same two statements; `save_with`: the pump's fields the caller changed and has not saved,
     written in the same update as the new dates."""
     saved = ["alarm_at", "refill_due_at", *save_with]
@@ -184,15 +184,15 @@ def record_refill(
     if dead_space_ml is not None:
         pump.dead_space_ml = dead_space_ml  # T15: recorded once, for this and every later transition
     filled = ["filled_at", "volume_after_fill_ml", "dead_space_ml"]
+    observation = _observation_check(pump, refill)
     change = None
     if new_strength:
         # The proposal reads the pump as filled; the schedule then follows the program it leaves pending (T15).
         pump.save(update_fields=filled)
         change = _propose_for_new_strength(actor, pump, refill, new_program)
-        reschedule_refill(pump, refilled_at, actor)
+        reschedule_refill(pump, refilled_at, actor, also_schedule=[observation])
     else:
-        reschedule_refill(pump, refilled_at, actor, changes, save_with=filled)
-    _schedule_observation(pump, refill)
+        reschedule_refill(pump, refilled_at, actor, changes, also_schedule=[observation], save_with=filled)
     gap = protocol.residual_discrepancy(expected, volume_removed_ml, current_policy())
     if gap is not None:
         alerts.raise_alert(
@@ -287,12 +287,12 @@ def _propose_for_new_strength(actor, pump: Pump, refill: Refill, new_program: di
     )
 
 
-def _schedule_observation(pump: Pump, refill: Refill) -> None:
+def _observation_check(pump: Pump, refill: Refill) -> DueCheck:
     """R6/A1: an observation is due `refill_observation_hours` after the refill (overdose watch for a pocket fill);
     the check raises the A1 alert when none was charted by then (overdue after `observation_overdue_minutes`)."""
     policy = current_policy()
     due = refill.refilled_at + timedelta(hours=policy.refill_observation_hours)
-    alerts.schedule_check(
+    return alerts.due_check(
         CheckKind.REFILL_OBSERVATION,
         due_at=protocol.observation_overdue_at(due, policy),
         patient=pump.patient,
