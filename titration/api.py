@@ -497,7 +497,7 @@ class RejectView(_DoseChangeActView):
 class _BlindEntryView(_DoseChangeActView):
     # T12: answered without the approved values, which the clinician entering them blind must not receive.
     def post(self, request, pk):
-        change = get_object_or_404(selectors.visible_dose_changes(request.user), pk=pk)
+        change = get_object_or_404(selectors.dose_changes_to_act_on(request.user), pk=pk)
         change = type(self).act(actor=request.user, change=change, **self.validated())
         return Response(BlindDoseChangeSerializer(change).data)
 
@@ -533,7 +533,7 @@ class RefillView(WardflowAPIView):
 
     @extend_schema(request=RefillSerializer, responses={201: RefillResponseSerializer})
     def post(self, request, pk):
-        pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
+        pump = get_object_or_404(selectors.pumps_to_act_on(request.user), pk=pk)
         refill = services.record_refill(actor=request.user, pump=pump, **self.validated())
         pump = selectors.with_history(refill.pump)  # as the refill left it, under its lock
         body = PumpSerializer(pump, context={"request": request}).data

@@ -68,6 +68,18 @@ def with_history(pump: Pump) -> Pump:
     return pump
 
 
+def pumps_to_act_on(user) -> QuerySet[Pump]:
+    """The pumps an act may name (those of the caller's wards), read no further than their id: the act's service
+    locks and re-reads the pump."""
+    return Pump.objects.filter(patient__in=visible_patients(user)).only("pk")
+
+
+def dose_changes_to_act_on(user) -> QuerySet[DoseChange]:
+    """The dose changes an act may name (those of the caller's wards), read no further than their own and their
+    pump's id: the act's service locks and re-reads both."""
+    return DoseChange.objects.filter(pump__patient__in=visible_patients(user)).only("pk", "pump")
+
+
 def visible_refills(user) -> QuerySet[Refill]:
     return Refill.objects.filter(pump__patient__in=visible_patients(user))
 

@@ -40,16 +40,20 @@ SCHEDULE_ALERT_KINDS = (
 
 
 def locked_pump(pump: Pump) -> Pump:
+    return _lock_pump(pump.pk)
+
+
+def _lock_pump(pk: int) -> Pump:
     # Dose changes and refills of one pump queue on its row: each sees the program the previous one left.
     return (
         Pump.objects.select_for_update(of=("self",))
         .select_related("patient", "patient__ward", "active_change")
-        .get(pk=pump.pk)
+        .get(pk=pk)
     )
 
 
 def locked_change(change: DoseChange) -> tuple[Pump, DoseChange]:
-    pump = locked_pump(change.pump)
+    pump = _lock_pump(change.pump_id)
     # Its signer and programmer come along for the answer and the read-back's record (T12); only the change's row
     # is locked.
     changes = DoseChange.objects.select_for_update(of=("self",)).select_related("approved_by", "programmed_by")
