@@ -582,22 +582,22 @@ def concentration_change_of(refill: Refill, changes: Iterable[DoseChange] | None
     return next((c for c in standing if c.concentration_mcg_per_ml is not None), None)
 
 
+# T15: a change of strength not yet in force (the query's side of `pending_concentration_change`).
+PENDING_STRENGTH = Q(state__in=PENDING, concentration_mcg_per_ml__isnull=False)
+
+
 def pending_concentration_change(pump: Pump, changes: Iterable[DoseChange] | None = None) -> DoseChange | None:
     """T15: a concentration change still waiting for signature, programming or read-back (at most one is).
     `changes`: the pump's dose changes when the caller holds them already."""
     if changes is None:
-        changes = pump.dose_changes.filter(state__in=PENDING, concentration_mcg_per_ml__isnull=False)
+        changes = pump.dose_changes.filter(PENDING_STRENGTH)
     return next((c for c in changes if c.state in PENDING and c.concentration_mcg_per_ml is not None), None)
 
 
 def refill_schedule_changes(pump: Pump) -> list[DoseChange]:
     """What the refill schedule follows, in one read: the programs that have been in force (R2) and a new
     strength's program still pending (T15), for `program_periods` and `pending_concentration_change`."""
-    return list(
-        pump.dose_changes.filter(
-            Q(state__in=WAS_IN_FORCE) | Q(state__in=PENDING, concentration_mcg_per_ml__isnull=False)
-        )
-    )
+    return list(pump.dose_changes.filter(Q(state__in=WAS_IN_FORCE) | PENDING_STRENGTH))
 
 
 def concentration_change_refusal(pump: Pump, new_daily_dose_mcg: Decimal) -> DomainError | None:
