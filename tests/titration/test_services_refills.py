@@ -12,6 +12,7 @@ from screening import services as screening
 from tests.titration.support import at
 from titration import services
 from titration.models import DoseChange, Pump, Refill
+from titration.selectors import estimated_volume
 from wardflow.audit.models import AuditEvent
 from wardflow.errors import InvalidInput
 
@@ -50,6 +51,15 @@ def test_a_refill_restarts_the_schedule_and_replaces_the_reminders_r2(active_pum
         [*(due - timedelta(days=d) for d in (14, 7, 3, 1)), due]
     )
     assert reminders.filter(state="cancelled").count() == 5
+
+
+def test_the_reservoir_estimate_restarts_from_the_stored_fill_r2(active_pump, nurse, clock):
+    clock.move_to(at(days=80))
+    refill(nurse, active_pump, removed="4", added="20")
+    stored = Pump.objects.get()
+    assert (stored.filled_at, stored.volume_after_fill_ml) == (at(days=80), Decimal("20"))
+    assert estimated_volume(stored, at(days=80)) == Decimal("20")
+    assert estimated_volume(stored, at(days=81)) < Decimal("20")
 
 
 def test_a_refill_resolves_the_open_refill_alerts_r3(active_pump, nurse, clock):
