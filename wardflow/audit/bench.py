@@ -29,7 +29,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 APPENDED_AFTER_CHECKPOINT = 1_000
 COLUMNS = (
     "at", "entered_at", "actor_id", "actor_username", "role", "action", "patient_id", "subject_type", "subject_id",
-    "before", "after", "rules", "protocol_version", "reason", "prev_hash", "hash",
+    "before", "after", "rules", "protocol_version", "reason", "prev_hash", "record", "hash",
 )  # fmt: skip
 ACTIONS = (
     ("observation.charted", ["V1"]),
@@ -58,8 +58,9 @@ def seed_events(count: int, *, actor, batch: int = 20_000) -> float:
             canonical = []
             for event in events:
                 event.prev_hash = prev_hash
-                canonical.append(event.canonical())
-                event.hash = prev_hash = hashlib.sha256(canonical[-1]).hexdigest()
+                event.seal()
+                canonical.append(event.record)
+                prev_hash = event.hash
             began = time.perf_counter()
             for content in canonical:
                 hashlib.sha256(content).hexdigest()

@@ -8,6 +8,18 @@ from django.db import models
 
 GENESIS_HASH = "0" * 64
 
+# D2: the database refuses an event whose fields differ from its record (the bytes its hash covers), so that a field
+# cannot be edited without editing what is hashed. Verification relies on it only while it is in place, validated and
+# exactly this; otherwise it compares every event's fields with its record. Created by migration 0005.
+RECORD_BINDING = "audit_event_fields_are_its_record"
+RECORD_BINDING_CHECK = """convert_from(record, 'UTF8')::jsonb = jsonb_build_object(
+    'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00',
+    'entered_at', to_char(entered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00',
+    'actor_id', actor_id, 'actor_username', actor_username, 'role', role, 'action', action,
+    'patient_id', patient_id, 'subject_type', subject_type, 'subject_id', subject_id,
+    'before', before, 'after', after, 'rules', to_jsonb(rules), 'protocol_version', protocol_version,
+    'reason', reason, 'prev_hash', prev_hash)"""
+
 
 class AuditEvent(models.Model):
     """One recorded decision (D1). Append-only: the database refuses UPDATE, DELETE and TRUNCATE (D2)."""
@@ -27,6 +39,11 @@ class AuditEvent(models.Model):
     protocol_version = models.CharField(max_length=40)
     reason = models.TextField(blank=True)
     prev_hash = models.CharField(max_length=64)
+    record = models.BinaryField(
+        editable=False,
+        help_text="canonical() as appended: the bytes the hash covers. The database refuses a row whose fields differ "
+        "from it (D2), so that verification hashes these bytes instead of rendering every row again.",
+    )
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
@@ -63,6 +80,11 @@ class AuditEvent(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()
+
+    def seal(self) -> None:
+        """Keep the event's record, its canonical bytes as of now, and the hash over them (D2): once, on appending."""
+        self.record = self.canonical()
+        self.hash = hashlib.sha256(self.record).hexdigest()
 
 
 class AuditCheckpoint(models.Model):

@@ -1,16 +1,14 @@
-import hashlib
-import json
 from collections.abc import Iterator
-from contextlib import closing
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import ProgrammingError, connection, connections, transaction
 from django.db.models import QuerySet
 
 from wardflow.staff.models import WARD_SCOPED_ROLES, Role
 
 from . import anchor
-from .models import GENESIS_HASH, AuditCheckpoint, AuditEvent, ChainVerification
+from .models import GENESIS_HASH, RECORD_BINDING, RECORD_BINDING_CHECK, AuditCheckpoint, AuditEvent, ChainVerification
 
 
 def visible_events(user) -> QuerySet[AuditEvent]:
@@ -103,39 +101,6 @@ def _disagrees(checkpoint: anchor.FileCheckpoint, *, events: int, full: bool) ->
     )
 
 
-# AuditEvent.canonical() without a model instance per row: PostgreSQL renders the plain columns into the canonical
-# JSON text (keys in sorted order, strings escaped as json.dumps escapes them with ensure_ascii=False, times in UTC
-# with microseconds), and Python re-encodes only the two JSON columns, whose key order and spacing it defines. An event
-# whose rendering does not hash is re-hashed from its model before it is called broken, so that a rendering
-# difference can never be reported as tampering; a rendering that hashes is the hashed bytes themselves (D2).
-_UTC_TIME = """'"' || to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00"'"""
-_WALK_SQL = (
-    "SELECT id, prev_hash, hash, "
-    """'{"action":' || to_json(action)::text || ',"actor_id":' || coalesce(actor_id::text, 'null') """
-    """|| ',"actor_username":' || to_json(actor_username)::text || ',"after":', after::text, """
-    """',"at":' || """ + _UTC_TIME.format("at") + """ || ',"before":', before::text, """
-    """',"entered_at":' || """ + _UTC_TIME.format("entered_at") + """ """
-    """|| ',"patient_id":' || coalesce(patient_id::text, 'null') || ',"prev_hash":' || to_json(prev_hash)::text """
-    """|| ',"protocol_version":' || to_json(protocol_version)::text || ',"reason":' || to_json(reason)::text """
-    """|| ',"role":' || to_json(role)::text || ',"rules":' || array_to_json(rules)::text """
-    """|| ',"subject_id":' || to_json(subject_id)::text || ',"subject_type":' || to_json(subject_type)::text """
-    """|| '}' """
-    "FROM audit_auditevent WHERE id > %s ORDER BY id"
-)
-_WALK_TYPES = ["int8"] + ["text"] * 7
-# json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds this encoder at every call.
-_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-_raw_decode = json.JSONDecoder().raw_decode  # PostgreSQL's JSON text has no whitespace around it to check
-
-
-def canonical_row(row) -> bytes:
-    """The canonical bytes of a `_WALK_SQL` row: AuditEvent.canonical() of that event."""
-    _, _, _, head, after, middle, before, tail = row
-    after = "null" if after is None else _encode(_raw_decode(after)[0])
-    before = "null" if before is None else _encode(_raw_decode(before)[0])
-    return (head + after + middle + before + tail).encode()
-
-
 def copy_rows(sql: str, params: list, types: list[str]) -> Iterator[tuple]:
     """The rows of `sql` streamed with COPY: PostgreSQL produces the next rows while these are processed, and
     memory stays flat whatever their number. Stopping early drains the rest, so that the connection (and any
@@ -149,36 +114,157 @@ def copy_rows(sql: str, params: list, types: list[str]) -> Iterator[tuple]:
                 pass
 
 
+# Each range of the walk in one statement: PostgreSQL hashes every event's stored record and compares the link to the
+# event before it, and returns only the events that fail, the checkpointed ones (marks) and the range's last event;
+# `n` numbers the range's events in append order. `record` is bound to the event's fields by RECORD_BINDING (D2).
+_RANGE_SQL = """
+SELECT id, n, hash, bad FROM (
+    SELECT id, hash, row_number() OVER w AS n,
+           prev_hash IS DISTINCT FROM lag(hash, 1, %(prev)s) OVER w
+           OR encode(sha256(record), 'hex') IS DISTINCT FROM hash AS bad
+    FROM audit_auditevent WHERE id > %(after)s AND id <= %(upto)s WINDOW w AS (ORDER BY id)
+) walked
+WHERE bad OR id = ANY(%(marks)s) ORDER BY id LIMIT %(limit)s
+"""
+# Where RECORD_BINDING does not hold, the first event of a range whose fields differ from its record.
+_UNBOUND_SQL = (
+    f"SELECT min(id) FROM audit_auditevent WHERE id > %s AND id <= %s AND NOT coalesce(({RECORD_BINDING_CHECK}), false)"  # noqa: S608 (constants only)
+)
+# A long walk is split into ranges checked side by side on connections of their own (the machine's cores); a short
+# one, or one inside a transaction (whose rows other connections may not see), runs on this connection.
+PARALLEL_FROM_EVENTS = 200_000
+PARALLEL_RANGES = 2
+
+
+@dataclass(frozen=True)
+class _Range:
+    after: int  # the event before the range (0 for none) and its hash: the first event must link to it
+    prev: str
+    upto: int  # the range's last event
+
+
+def record_binding_holds() -> bool:
+    """RECORD_BINDING is on the table, validated, and exactly the expression of this code: compared with the same
+    constraint added to an empty temporary copy of the table, deparsed by the same server (a weakened or re-added
+    NOT VALID binding, or none, does not hold). A role that may not create temporary tables cannot tell: the walk
+    then compares every event's fields with its record, slower and as sure."""
+    table = AuditEvent._meta.db_table
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMP TABLE audit_binding_expected (LIKE {table})")
+            cursor.execute(
+                f"ALTER TABLE audit_binding_expected ADD CONSTRAINT {RECORD_BINDING} CHECK ({RECORD_BINDING_CHECK})"
+            )
+            cursor.execute(
+                "SELECT count(*) = 2 AND bool_and(convalidated) AND count(DISTINCT pg_get_constraintdef(oid)) = 1 "
+                "FROM pg_constraint WHERE conname = %s "
+                "AND conrelid IN (%s::regclass, 'audit_binding_expected'::regclass)",
+                [RECORD_BINDING, table],
+            )
+            holds = cursor.fetchone()[0]
+            cursor.execute("DROP TABLE audit_binding_expected")
+    except ProgrammingError:  # no TEMPORARY privilege (README, Production setup: grant_runtime_role grants it)
+        return False
+    return bool(holds)
+
+
 def _walk(after_id, prev_hash, count, anchors, status, *, full) -> ChainReport:
     """Re-hash the events after `after_id` in append order; `anchors` (oldest first) are checked on the way."""
     pending = [a for a in anchors if a.sequence > after_id]
-    head_id, suspect = after_id, True
-    while suspect:
-        suspect = None
-        with closing(copy_rows(_WALK_SQL, [head_id], _WALK_TYPES)) as rows:
-            for row in rows:
-                if pending and pending[0].sequence < row[0]:  # its event is gone
-                    return _disagrees(pending[0], events=count, full=full)
-                if row[1] != prev_hash:
-                    return _broken(row[0], count, status, full)
-                if hashlib.sha256(canonical_row(row)).hexdigest() != row[2]:
-                    suspect = row[0]  # re-hashed from its model once the COPY has ended
-                    break
-                count += 1
-                prev_hash, head_id = row[2], row[0]
-                if disagreeing := _passes_checkpoints(pending, head_id, count, prev_hash):
-                    return _disagrees(disagreeing, events=count, full=full)
-        if suspect:
-            event = AuditEvent.objects.filter(pk=suspect).first()
-            if event is None or not _hashes(event):
-                return _broken(suspect, count, status, full)
-            count += 1
-            prev_hash, head_id = event.hash, suspect
-            if disagreeing := _passes_checkpoints(pending, head_id, count, prev_hash):
-                return _disagrees(disagreeing, events=count, full=full)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), max(id) FROM audit_auditevent WHERE id > %s", [after_id])
+        first_id, head_id = cursor.fetchone()
+    if head_id is None:
+        return _end_of_walk(pending, count, status, full, after_id, prev_hash)
+    unbound = None if record_binding_holds() else _first_unbound(after_id, head_id)
+    ranges = _ranges(after_id, prev_hash, first_id, head_id)
+    marks = _first_events_from([a.sequence for a in pending])
+    results = _check_ranges(ranges, marks + ([unbound] if unbound else []))
+    head_hash = prev_hash
+    for part, rows in zip(ranges, results, strict=True):
+        last_n = 0
+        for event_id, n, event_hash, bad in rows:
+            if pending and pending[0].sequence < event_id:  # its event is gone
+                return _disagrees(pending[0], events=count + n - 1, full=full)
+            if bad or event_id == unbound:
+                return _broken(event_id, count + n - 1, status, full)
+            last_n, head_hash = n, event_hash
+            if disagreeing := _passes_checkpoints(pending, event_id, count + n, event_hash):
+                return _disagrees(disagreeing, events=count + n, full=full)
+        count += last_n
+        after_id = part.upto
+    return _end_of_walk(pending, count, status, full, after_id, head_hash)
+
+
+def _end_of_walk(pending, count, status, full, head_id, head_hash) -> ChainReport:
     if pending:  # checkpointed events after the last one left: the newest were deleted, or the table emptied
         return _disagrees(pending[0], events=count, full=full)
-    return ChainReport(ok=True, events=count, checkpoint=status, full=full, head_id=head_id, head_hash=prev_hash)
+    return ChainReport(ok=True, events=count, checkpoint=status, full=full, head_id=head_id, head_hash=head_hash)
+
+
+def _first_unbound(after_id: int, upto: int) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_UNBOUND_SQL, [after_id, upto])
+        return cursor.fetchone()[0]
+
+
+def _ranges(after_id: int, prev_hash: str, first_id: int, head_id: int) -> list[_Range]:
+    """The walk's ranges, each ending on an event and starting from the hash of the event before it."""
+    parallel = not connection.in_atomic_block and head_id - first_id >= PARALLEL_FROM_EVENTS
+    if not parallel:
+        return [_Range(after_id, prev_hash, head_id)]
+    step = (head_id - first_id) // PARALLEL_RANGES
+    bounds = [first_id + step * k for k in range(1, PARALLEL_RANGES)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.id, e.hash FROM unnest(%s::bigint[]) b, LATERAL (SELECT id, hash FROM audit_auditevent "
+            "WHERE id > %s AND id <= b ORDER BY id DESC LIMIT 1) e ORDER BY b",
+            [bounds, after_id],
+        )
+        ends = cursor.fetchall()
+    ranges, after, prev = [], after_id, prev_hash
+    for end_id, end_hash in [*ends, (head_id, "")]:
+        if end_id > after:
+            ranges.append(_Range(after, prev, end_id))
+            after, prev = end_id, end_hash
+    return ranges
+
+
+def _first_events_from(sequences: list[int]) -> list[int]:
+    """For each checkpointed sequence, the first event at or after it: where the walk checks that checkpoint (or
+    finds its event gone)."""
+    if not sequences:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT min(id) FROM audit_auditevent WHERE id >= s) FROM unnest(%s::bigint[]) s", [sequences]
+        )
+        return [row[0] for row in cursor.fetchall() if row[0] is not None]
+
+
+def _check_ranges(ranges: list[_Range], marks: list[int]) -> list[list[tuple]]:
+    if len(ranges) == 1:
+        return [_check_range(ranges[0], marks)]
+    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+        return list(pool.map(lambda part: _on_own_connection(_check_range, part, marks), ranges))
+
+
+def _on_own_connection(function, *args):
+    try:
+        return function(*args)
+    finally:
+        connections.close_all()  # this thread's own connections, opened by `function`
+
+
+def _check_range(part: _Range, marks: list[int]) -> list[tuple]:
+    """The range's events that fail, are marked, or end it, in append order, up to the first that fails."""
+    marks = [m for m in marks if part.after < m <= part.upto] + [part.upto]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RANGE_SQL,
+            {"prev": part.prev, "after": part.after, "upto": part.upto, "marks": marks, "limit": len(marks) + 1},
+        )
+        return cursor.fetchall()
 
 
 def _passes_checkpoints(pending: list, event_id: int, count: int, event_hash: str):

@@ -81,7 +81,7 @@ def record_event(
         reason=reason,
         prev_hash=previous or GENESIS_HASH,
     )
-    event.hash = event.compute_hash()
+    event.seal()
     event.save(force_insert=True)
     return event
 

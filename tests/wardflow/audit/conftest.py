@@ -3,6 +3,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection, transaction
 
+from wardflow.audit.models import RECORD_BINDING
 from wardflow.audit.services import record_event
 
 
@@ -30,11 +31,13 @@ def append():
 
 @pytest.fixture
 def tamper():
-    """An attacker with the table owner's rights switches the trigger off (as the test database's superuser)."""
+    """An attacker with the table owner's rights switches the trigger off and drops the binding of each event's fields
+    to its hashed record (as the test database's superuser): the chain must still give the edit away."""
 
     def run(sql: str, params=()):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE audit_auditevent DROP CONSTRAINT IF EXISTS {RECORD_BINDING}")
             cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_update_delete")
             cursor.execute(sql, params)
             cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_no_update_delete")

@@ -85,56 +85,47 @@ def test_orm_update_and_delete_are_refused_too(nurse):
     assert AuditEvent.objects.count() == 1
 
 
-def _tamper(sql: str, params):
-    """An attacker with table-owner rights switches the trigger off: the chain must still give it away."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_update_delete")
-        cursor.execute(sql, params)
-        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_no_update_delete")
-
-
 @pytest.mark.django_db
-def test_verification_names_the_first_tampered_event(nurse):
+def test_verification_names_the_first_tampered_event(nurse, tamper):
     events = append(5, actor=nurse)
-    _tamper("UPDATE audit_auditevent SET after = '{\"n\": 99}' WHERE id = %s", [events[2].pk])
+    tamper("UPDATE audit_auditevent SET after = '{\"n\": 99}' WHERE id = %s", [events[2].pk])
     report = verify_chain()
     assert not report.ok
     assert report.first_bad_event == events[2].pk
 
 
 @pytest.mark.django_db
-def test_verification_detects_a_deleted_event(nurse):
+def test_verification_detects_a_deleted_event(nurse, tamper):
     events = append(4, actor=nurse)
-    _tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[1].pk])
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[1].pk])
     assert verify_chain().first_bad_event == events[2].pk
 
 
 @pytest.mark.django_db
-def test_verification_detects_a_rehashed_event(nurse):
+def test_verification_detects_a_rehashed_event(nurse, tamper):
     """Recomputing the tampered event's own hash does not help: the next event's link breaks."""
     events = append(3, actor=nurse)
     forged = AuditEvent.objects.get(pk=events[0].pk)
     forged.reason = "forged"
-    _tamper(
-        "UPDATE audit_auditevent SET reason = 'forged', hash = %s WHERE id = %s", [forged.compute_hash(), forged.pk]
-    )
+    forged.seal()
+    tamper("UPDATE audit_auditevent SET reason = 'forged', record = %s, hash = %s WHERE id = %s",
+           [forged.record, forged.hash, forged.pk])  # fmt: skip
     assert verify_chain().first_bad_event == events[1].pk
 
 
 @pytest.mark.django_db
-def test_verify_audit_command_reports_intact_and_broken_chains(nurse):
+def test_verify_audit_command_reports_intact_and_broken_chains(nurse, tamper):
     events = append(3, actor=nurse)
     out = io.StringIO()
     call_command("verify_audit", stdout=out)
     assert "3 events verified" in out.getvalue()
-    _tamper("UPDATE audit_auditevent SET action = 'x' WHERE id = %s", [events[1].pk])
+    tamper("UPDATE audit_auditevent SET action = 'x' WHERE id = %s", [events[1].pk])
     with pytest.raises(CommandError, match=f"broken at event {events[1].pk}"):
         call_command("verify_audit")
 
 
 @pytest.mark.django_db
-def test_verify_endpoint_for_administrators_only(api_as, administrator, nurse, neurologist):
+def test_verify_endpoint_for_administrators_only(api_as, administrator, nurse, neurologist, tamper):
     events = append(2, actor=nurse)
     assert api_as(administrator).get("/api/v1/audit-events/verify/").json() == {
         "ok": True,
@@ -143,7 +134,7 @@ def test_verify_endpoint_for_administrators_only(api_as, administrator, nurse, n
     }
     assert api_as(neurologist).get("/api/v1/audit-events/verify/").status_code == 403
     assert api_as(nurse).get("/api/v1/audit-events/verify/").status_code == 403
-    _tamper("UPDATE audit_auditevent SET actor_username = 'someone' WHERE id = %s", [events[0].pk])
+    tamper("UPDATE audit_auditevent SET actor_username = 'someone' WHERE id = %s", [events[0].pk])
     assert api_as(administrator).get("/api/v1/audit-events/verify/").json() == {
         "ok": False,
         "first_bad_event": events[0].pk,

@@ -47,9 +47,10 @@ def test_a_chain_rewritten_and_rehashed_disagrees_with_the_checkpoint(anchored, 
     previous = "0" * 64
     for event in AuditEvent.objects.order_by("id"):
         event.reason, event.prev_hash = "rewritten", previous
-        previous = event.compute_hash()
-        tamper("UPDATE audit_auditevent SET reason = %s, prev_hash = %s, hash = %s WHERE id = %s",
-               [event.reason, event.prev_hash, previous, event.pk])  # fmt: skip
+        event.seal()
+        previous = event.hash
+        tamper("UPDATE audit_auditevent SET reason = %s, prev_hash = %s, record = %s, hash = %s WHERE id = %s",
+               [event.reason, event.prev_hash, event.record, event.hash, event.pk])  # fmt: skip
     for full in (False, True):
         report = verify_chain(full=full)
         assert not report.ok and report.first_bad_event is None
@@ -65,7 +66,7 @@ def test_a_forged_event_inserted_before_the_checkpoint_is_detected(append):
     take_checkpoint()
     forged = AuditEvent.objects.get(pk=first.pk)
     forged.pk, forged.reason, forged.prev_hash = last.pk - 1, "forged", first.hash
-    forged.hash = forged.compute_hash()
+    forged.seal()
     forged.save(force_insert=True)  # INSERT is allowed: no trigger to switch off
     report = verify_chain()
     assert not report.ok and report.checkpoint.ok is False
@@ -75,7 +76,7 @@ def test_a_forged_event_inserted_before_the_checkpoint_is_detected(append):
 def test_a_forged_event_appended_after_the_checkpoint_is_named(anchored):
     forged = AuditEvent.objects.order_by("id").first()
     forged.pk, forged.reason = None, "forged"
-    forged.hash = forged.compute_hash()
+    forged.seal()
     forged.save(force_insert=True)
     report = verify_chain()
     assert not report.ok and report.first_bad_event == forged.pk
@@ -121,13 +122,12 @@ def test_a_lost_checkpoint_file_is_detected(anchored, checkpoint_anchor):
 
 
 def test_only_the_events_after_the_checkpoint_are_rehashed(anchored, monkeypatch):
-    rehashed = []
-    original, original_row = AuditEvent.compute_hash, selectors.canonical_row
-    monkeypatch.setattr(AuditEvent, "compute_hash", lambda self: rehashed.append(self.pk) or original(self))
-    monkeypatch.setattr(selectors, "canonical_row", lambda row: rehashed.append(row[0]) or original_row(row))
+    walked = []
+    original = selectors._check_range
+    monkeypatch.setattr(selectors, "_check_range", lambda part, marks: walked.append(part) or original(part, marks))
     before, after = anchored
     assert verify_chain().ok
-    assert rehashed == [before[-1].pk] + [e.pk for e in after]  # the anchor event itself, then the new ones
-    rehashed.clear()
+    assert [(part.after, part.upto) for part in walked] == [(before[-1].pk, after[-1].pk)]
+    walked.clear()
     assert verify_chain(full=True).ok
-    assert len(rehashed) == 7
+    assert [(part.after, part.upto) for part in walked] == [(0, after[-1].pk)]

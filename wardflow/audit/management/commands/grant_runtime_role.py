@@ -12,8 +12,8 @@ APPEND_ONLY_TABLES = frozenset({AuditEvent._meta.db_table, AuditCheckpoint._meta
 class Command(BaseCommand):
     help = (
         "Grant the application's runtime database ROLE what it needs and no more (D3): SELECT, INSERT, UPDATE and "
-        "DELETE on the application's tables, but only SELECT and INSERT on the audit tables, and the use of their "
-        "sequences. Run by the owner (the role that migrates) after every migrate."
+        "DELETE on the application's tables, but only SELECT and INSERT on the audit tables, the use of their "
+        "sequences, and temporary tables. Run by the owner (the role that migrates) after every migrate."
     )
 
     def add_arguments(self, parser):
@@ -43,4 +43,10 @@ class Command(BaseCommand):
                     sql.SQL("GRANT {} ON TABLE {} TO {}").format(sql.SQL(privileges), sql.Identifier(table), grantee)
                 )
             cursor.execute(sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, grantee))
+            # Verification compares the audit table's binding of fields to records with a temporary copy (D2).
+            cursor.execute(
+                sql.SQL("GRANT TEMPORARY ON DATABASE {} TO {}").format(
+                    sql.Identifier(connection.settings_dict["NAME"]), grantee
+                )
+            )
         self.stdout.write(self.style.SUCCESS(f"Granted {role} the runtime rights on {len(tables)} tables."))
