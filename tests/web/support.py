@@ -45,7 +45,9 @@ def screened_and_implanted(patient, nurse, neurologist, second_nurse, now):
                                   initial_volume_ml=Decimal("20"))  # fmt: skip
     change = titration.approve_dose_change(actor=neurologist, change=pump.dose_changes.get(), password=PASSWORD)
     entry = {"daily_dose_mcg": change.new_daily_dose_mcg, "concentration_mcg_per_ml": Decimal("500")}
-    change = titration.confirm_programming(actor=nurse, change=change, programmed_at=now, **entry)
-    titration.read_back(actor=second_nurse, change=change, read_at=now, **entry)
+    # On a running clock the signature may fall in the minute after `now`: programmed once signed (T3).
+    programmed_at = max(now, change.approved_at)
+    change = titration.confirm_programming(actor=nurse, change=change, programmed_at=programmed_at, **entry)
+    titration.read_back(actor=second_nurse, change=change, read_at=programmed_at, **entry)
     pump.refresh_from_db()
     return pump
