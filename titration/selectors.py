@@ -63,9 +63,17 @@ def pump_with_history(user, pk: int) -> Pump:
 
 def with_history(pump: Pump) -> Pump:
     """The pump an act has just changed (read with its patient and program in force, as `visible_pumps` reads
-    them), its history read as `pump_with_history` reads it."""
+    them), its history read as `pump_with_history` reads it (the part the act read already is not read again)."""
     prefetch_related_objects([pump], *_history())
     return pump
+
+
+def dose_change_history(pump: Pump) -> list[DoseChange]:
+    """The pump's dose changes as its history shows them, read onto the pump: an act that reads them for its rules
+    and adds none answers with them as read."""
+    dose_changes, _ = _history()
+    prefetch_related_objects([pump], dose_changes)
+    return list(pump.dose_changes.all())
 
 
 def pumps_to_act_on(user) -> QuerySet[Pump]:

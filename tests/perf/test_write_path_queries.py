@@ -143,7 +143,7 @@ def test_programming_a_dose_change_and_reading_it_back(clock, team, running_pump
 def test_refilling_a_pump(clock, team, running_pump, django_assert_max_num_queries):
     nurse_client, _ = team
     clock.move_to(at(days=20))
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(19):
         response = refill(nurse_client, running_pump, at(days=20))
     assert response.status_code == 201
     assert DueCheck.objects.filter(kind=TitrationCheckKind.REFILL_REMINDER, state=DueCheck.State.PENDING).exists()

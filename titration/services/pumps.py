@@ -45,11 +45,7 @@ def locked_pump(pump: Pump) -> Pump:
 
 def _lock_pump(pk: int) -> Pump:
     # Dose changes and refills of one pump queue on its row: each sees the program the previous one left.
-    return (
-        Pump.objects.select_for_update(of=("self",))
-        .select_related("patient", "patient__ward", "active_change")
-        .get(pk=pk)
-    )
+    return Pump.objects.select_for_update(of=("self",)).select_related("patient", "active_change").get(pk=pk)
 
 
 def locked_change(change: DoseChange) -> tuple[Pump, DoseChange]:

@@ -21,6 +21,7 @@ from wardflow.staff.models import Role
 from ..kinds import AlertKind, AuditAction, CheckKind
 from ..models import DoseChange, Pump, Refill
 from ..selectors import (
+    dose_change_history,
     estimated_volume,
     pending_concentration_change,
     program_periods,
@@ -162,8 +163,9 @@ def record_refill(
         raise InvalidInput(errors, rule="R5" if max(volume_removed_ml, volume_added_ml) > pump.reservoir_ml else "R1")
     new_strength = concentration_mcg_per_ml != pump.concentration_mcg_per_ml
     # R2, T15: the programs in force and a new strength's pending program, read once for the refusal, the residual
-    # expected and the new alarm.
-    changes = refill_schedule_changes(pump)
+    # expected and the new alarm; without a new strength no dose change is added, and the whole history read here
+    # is also the answer's.
+    changes = refill_schedule_changes(pump) if new_strength else dose_change_history(pump)
     _check_new_strength(pump, concentration_mcg_per_ml, new_program, dead_space_ml, changes)
     expected = estimated_volume(pump, refilled_at, program_periods(pump, changes))
     refill = Refill.objects.create(
