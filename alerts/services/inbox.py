@@ -128,8 +128,9 @@ def resolve_alerts(*, subject=None, patient=None, kinds: Iterable[str] | None = 
     if subject is None and (patient is None or kinds is None):
         raise ValueError("resolve_alerts needs a subject, or a patient and the kinds to resolve")
     now = at or timezone.now()
-    # The alerts' rows only: their patient comes along unlocked.
-    alerts = Alert.objects.select_for_update(of=("self",)).select_related("patient").exclude(state=Alert.State.RESOLVED)
+    alerts = Alert.objects.select_for_update(of=("self",)).exclude(state=Alert.State.RESOLVED)
+    if patient is None:
+        alerts = alerts.select_related("patient")  # the alerts' rows only: their patient comes along unlocked
     if subject is not None:
         subject_type, subject_id = subject_key(subject)
         alerts = alerts.filter(subject_type=subject_type, subject_id=subject_id)
@@ -139,6 +140,8 @@ def resolve_alerts(*, subject=None, patient=None, kinds: Iterable[str] | None = 
         alerts = alerts.filter(kind__in=list(kinds))
     resolved = 0
     for alert in alerts:
+        if patient is not None:
+            alert.patient = patient  # the one they were read for
         before = alert.state
         alert.state = Alert.State.RESOLVED
         alert.resolved_at = now

@@ -1,6 +1,7 @@
 """Writing the audit trail (D1, D2). Every decision records its event through `record_event`, inside the
 transaction of the change it records, so that either both are kept or neither is."""
 
+import functools
 import json
 from collections.abc import Iterable
 from datetime import datetime
@@ -32,14 +33,19 @@ def _plain_json(value):
     return None if value is None else json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
+@functools.cache
+def _head_query() -> tuple[str, tuple]:
+    """Compiled once: every append sends the same statements."""
+    return AuditEvent.objects.order_by("-id").values_list("hash", flat=True)[:1].query.sql_with_params()
+
+
 def _lock_chain_and_read_head() -> str | None:
     """Take the append lock, then read the newest hash: two statements sent in one round trip. They must stay two:
     under READ COMMITTED each statement reads the data committed when it starts, so the head is read only once the
     lock is held and sees every event committed by the appends it waited for (one statement would read the head
     as it was before the wait, and fork the chain)."""
-    head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True)[:1]
-    sql, params = head.query.sql_with_params()
     with connection.cursor() as cursor:
+        sql, params = _head_query()
         cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {sql}", [AUDIT_CHAIN_LOCK_KEY, *params])
         cursor.nextset()
         row = cursor.fetchone()
