@@ -94,7 +94,7 @@ def clinical_posts(quick: bool) -> list[Row]:
                "STATIC_ROOT": str(Path(scratch) / "static"),
                "AUDIT_CHECKPOINT_FILE": str(Path(scratch) / "audit-checkpoints.jsonl"),
                "AUDIT_CHECKPOINT_KEY_FILE": str(Path(scratch) / "checkpoint-key.pem")}  # fmt: skip
-        done = _python(["-m", "dev.bench.writes", "--samples", "5" if quick else "15"], env)
+        done = _python(["-m", "dev.bench.writes", "--samples", "5" if quick else "31"], env)
     try:
         result = json.loads(done.stdout.strip().splitlines()[-1])
         acts, chain = result["acts"], result["chain"]

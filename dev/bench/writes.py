@@ -1,7 +1,7 @@
 """Every clinical POST beside the observation POST: the test dose, the proposal, the signed approval, the programming,
 the independent read-back and the refill, each timed through the HTTP API as the real role.
 
-    python -m dev.bench.writes [--samples 15]      (DATABASE_URL must name a bench database)
+    python -m dev.bench.writes [--samples 31]      (DATABASE_URL must name a bench database)
 
 The observation POST is the one ../shared/bench/ward/run.sh measures against its floor (a patient charted outside any
 trial); the others are reported as a ratio to it. Each sample gets its own patients, brought through the services to
@@ -140,7 +140,7 @@ def _residual(pump, when) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--samples", type=int, default=15)
+    parser.add_argument("--samples", type=int, default=31)
     args = parser.parse_args()
     require_bench_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
