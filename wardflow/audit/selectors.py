@@ -2,7 +2,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from django.db import ProgrammingError, connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import QuerySet
 
 from wardflow.staff.models import WARD_SCOPED_ROLES, Role
@@ -146,8 +146,9 @@ class _Range:
 def record_binding_holds() -> bool:
     """RECORD_BINDING is on the table, validated, and exactly the expression of this code: compared with the same
     constraint added to an empty temporary copy of the table, deparsed by the same server (a weakened or re-added
-    NOT VALID binding, or none, does not hold). A role that may not create temporary tables cannot tell: the walk
-    then compares every event's fields with its record, slower and as sure."""
+    NOT VALID binding, or none, does not hold). Where no temporary table can be created (a role without the right,
+    a read-only standby) it cannot tell: the walk then compares every event's fields with its record, slower and as
+    sure."""
     table = AuditEvent._meta.db_table
     try:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -163,7 +164,7 @@ def record_binding_holds() -> bool:
             )
             holds = cursor.fetchone()[0]
             cursor.execute("DROP TABLE audit_binding_expected")
-    except ProgrammingError:  # no TEMPORARY privilege (README, Production setup: grant_runtime_role grants it)
+    except DatabaseError:  # no TEMPORARY privilege (grant_runtime_role grants it), or a read-only standby
         return False
     return bool(holds)
 
