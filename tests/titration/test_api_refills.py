@@ -44,3 +44,17 @@ def test_a_dose_change_mid_interval_changes_the_reservoir_slope(clock, team, run
     # 10 days at 100 mcg/day used 2 mL: 18 mL left at day 10, then (18 - 2) x 500 / 120 = 66.67 days to the alarm
     pump = Pump.objects.get()
     assert pump.alarm_at == at(days=10) + timedelta(days=66, hours=16)
+
+
+def test_the_refill_answers_with_the_pump_as_its_record_shows_it_r2(clock, team, running_pump):
+    """The answer's dose changes are the ones the refill read for its rules (R2): every one, newest first, with who
+    proposed, signed, programmed and read it back, as the pump's own record shows them, and the new refill."""
+    nurse_client, _ = team
+    clock.move_to(at(days=80))
+    waiting = propose(nurse_client, running_pump, "110").json()  # never in force: not one the schedule follows
+    answer = refill(nurse_client, running_pump, at(days=80), removed="4.0").json()
+    record = pump_of(nurse_client, running_pump)
+    assert answer["dose_changes"] == record["dose_changes"]
+    assert answer["dose_changes"][0]["id"] == waiting["id"] and len(answer["dose_changes"]) == 2
+    assert answer["dose_changes"][1]["approved_by"] and answer["dose_changes"][1]["read_back_by"]
+    assert answer["refills"] == record["refills"] == [{**record["refills"][0], "id": Refill.objects.get().pk}]

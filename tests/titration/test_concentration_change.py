@@ -72,6 +72,7 @@ def test_a_new_strength_at_a_refill_proposes_its_program_with_the_transition_t15
     assert change["warnings"] == [body["transition"]["warning"]]
     assert change["concentration_transition"] == body["transition"]
     assert change["refill"] == Refill.objects.get().pk
+    assert body["dose_changes"][0]["id"] == change["id"]  # the pump's history holds the new proposal
     assert Decimal(body["concentration_mcg_per_ml"]) == 500  # the pump's strength changes once the program is in force
     assert "T15" in AuditEvent.objects.get(action="dose_change.proposed").rules
     assert "T15" in AuditEvent.objects.get(action="refill.recorded").rules
