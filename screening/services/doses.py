@@ -100,6 +100,8 @@ def give_test_dose(
         predose_override_reason=override_reason if overridden else "",
         given_by=actor,
     )
+    # A dose just given has no assessment yet (S7): whoever reads the dose need not look one up.
+    TestDose.assessment.related.set_cached_value(dose, None)
     trial.start_observing()
     trial.save()
     policy = current_policy()

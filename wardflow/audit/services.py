@@ -34,19 +34,24 @@ def _plain_json(value):
 
 
 @functools.cache
-def _head_query() -> tuple[str, tuple]:
+def _head_query() -> str:
     """Compiled once: every append sends the same statements."""
-    return AuditEvent.objects.order_by("-id").values_list("hash", flat=True)[:1].query.sql_with_params()
+    sql, params = AuditEvent.objects.order_by("-id").values_list("hash", flat=True)[:1].query.sql_with_params()
+    if params:
+        raise ImproperlyConfigured(
+            "The audit head query must have no parameters: it shares its round trip with the lock."
+        )
+    return sql
 
 
 def _lock_chain_and_read_head() -> str | None:
     """Take the append lock, then read the newest hash: two statements sent in one round trip. They must stay two:
     under READ COMMITTED each statement reads the data committed when it starts, so the head is read only once the
     lock is held and sees every event committed by the appends it waited for (one statement would read the head
-    as it was before the wait, and fork the chain)."""
+    as it was before the wait, and fork the chain). Sent without parameters (the lock's key is a constant, the head
+    query has none): only a statement without parameters may hold two when the server binds them."""
     with connection.cursor() as cursor:
-        sql, params = _head_query()
-        cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {sql}", [AUDIT_CHAIN_LOCK_KEY, *params])
+        cursor.execute(f"SELECT pg_advisory_xact_lock({AUDIT_CHAIN_LOCK_KEY}); {_head_query()}")
         cursor.nextset()
         row = cursor.fetchone()
     return row[0] if row else None
