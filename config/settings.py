@@ -112,9 +112,9 @@ DATABASES = {
         DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
     )
 }
-# Parameters bound by the server, so that a connection keeps the plan of a statement it has sent five times
-# (prepared statements): an observation POST plans its statements once per connection, not once per request (README,
-# Performance). A pooler in transaction mode that cannot carry prepared statements (PgBouncer before 1.21, or
+# Parameters bound by the server, so that a connection keeps the plan of a statement once it has sent it five times
+# (prepared from the sixth): an observation POST plans its statements once per connection, not once per request
+# (README, Performance). A pooler in transaction mode that cannot carry prepared statements (PgBouncer before 1.21, or
 # without max_prepared_statements) needs DB_PREPARED_STATEMENTS=0.
 if os.environ.get("DB_PREPARED_STATEMENTS", "1") == "1":
     DATABASES["default"]["OPTIONS"] = {
