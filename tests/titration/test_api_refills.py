@@ -7,7 +7,7 @@ import pytest
 
 from alerts.models import Alert
 from tests.titration.support import approve, at, programmed, propose, pump_of, refill
-from titration.models import Pump, Refill
+from titration.models import DoseChange, Pump, Refill
 from wardflow.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +58,25 @@ def test_the_refill_answers_with_the_pump_as_its_record_shows_it_r2(clock, team,
     assert answer["dose_changes"][0]["id"] == waiting["id"] and len(answer["dose_changes"]) == 2
     assert answer["dose_changes"][1]["approved_by"] and answer["dose_changes"][1]["read_back_by"]
     assert answer["refills"] == record["refills"] == [{**record["refills"][0], "id": Refill.objects.get().pk}]
+
+
+def test_the_pump_names_everyone_who_acted_on_its_dose_changes_and_refills_d1(
+    clock, team, nurse, neurologist, running_pump
+):
+    """D1: each dose change and refill of the pump's history names, role by role, the person its record holds."""
+    nurse_client, neuro = team
+    clock.move_to(at(days=80))
+    turned_down = propose(nurse_client, running_pump, "110").json()
+    neuro.post(f"/api/v1/dose-changes/{turned_down['id']}/reject/", {"reason": "not yet"}, format="json")
+    refill(nurse_client, running_pump, at(days=80), removed="4.0")
+    history = pump_of(nurse_client, running_pump)
+    initial = DoseChange.objects.get(pump_id=running_pump, kind="initial")
+    reader = initial.read_back_by.username
+    assert reader not in (nurse.username, neurologist.username)
+    roles = ("proposed_by", "approved_by", "programmed_by", "read_back_by", "rejected_by")
+    named = {change["id"]: tuple(change[role] for role in roles) for change in history["dose_changes"]}
+    assert named == {
+        initial.pk: (neurologist.username, neurologist.username, nurse.username, reader, None),
+        turned_down["id"]: (nurse.username, None, None, None, neurologist.username),
+    }
+    assert [(r["refilled_by"], r["entered_in_error_by"]) for r in history["refills"]] == [(nurse.username, None)]
