@@ -12,6 +12,7 @@ from alerts.models import Alert
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ward_today
+from wardflow.compiled import LockedRow
 from wardflow.errors import InvalidInput, WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import TrialState
@@ -29,15 +30,13 @@ from ..selectors import (
     trial_change_refusal,
 )
 
+# Every act on a trial starts by locking its row: concurrent acts queue and then see the new state. Its row only:
+# the patient and ward come along unlocked (other patients' acts on the ward do not queue behind it). Compiled once.
+_TRIAL_LOCK = LockedRow(ScreeningTrial, "patient", "patient__ward")
+
 
 def lock_trial(trial: ScreeningTrial) -> ScreeningTrial:
-    # Every act on a trial starts by locking its row: concurrent acts queue and then see the new state. Its row
-    # only: the patient and ward come along unlocked (other patients' acts on the ward do not queue behind it).
-    return (
-        ScreeningTrial.objects.select_for_update(of=("self",))
-        .select_related("patient", "patient__ward")
-        .get(pk=trial.pk)
-    )
+    return _TRIAL_LOCK.get(trial.pk)
 
 
 def lock_current_trial(patient) -> ScreeningTrial | None:

@@ -12,6 +12,7 @@ from screening.models import Assessment, ScreeningTrial
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ensure_clinical_time, shown, ward_timezone, ward_today
+from wardflow.compiled import LockedRow
 from wardflow.errors import InvalidInput
 from wardflow.patients.models import Patient
 from wardflow.patients.signals import pump_implanted
@@ -43,18 +44,20 @@ def locked_pump(pump: Pump) -> Pump:
     return _lock_pump(pump.pk)
 
 
+# Dose changes and refills of one pump queue on its row: each sees the program the previous one left. Every act on a
+# pump or a dose change starts with these reads: compiled once.
+_PUMP_LOCK = LockedRow(Pump, "patient", "active_change")
+# A change's signer and programmer come along for the answer and the read-back's record (T12); only its row is locked.
+_CHANGE_LOCK = LockedRow(DoseChange, "approved_by", "programmed_by")
+
+
 def _lock_pump(pk: int) -> Pump:
-    # Dose changes and refills of one pump queue on its row: each sees the program the previous one left.
-    return Pump.objects.select_for_update(of=("self",)).select_related("patient", "active_change").get(pk=pk)
+    return _PUMP_LOCK.get(pk)
 
 
 def locked_change(change: DoseChange) -> tuple[Pump, DoseChange]:
     pump = _lock_pump(change.pump_id)
-    # Its signer and programmer come along for the answer and the read-back's record (T12); only the change's row
-    # is locked.
-    changes = DoseChange.objects.select_for_update(of=("self",)).select_related("approved_by", "programmed_by")
-    change = changes.get(pk=change.pk)
-    return pump, change
+    return pump, _CHANGE_LOCK.get(change.pk)
 
 
 def reject_change(change: DoseChange, pump: Pump, actor, reason: str, *, rule: str, at: datetime) -> None:

@@ -6,8 +6,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.contrib import admin
+from django.db.models.sql.compiler import SQLCompiler
 from knox.models import AuthToken
 from rest_framework.test import APIClient
+
+from wardflow.staff.auth import ExpiringTokenAuthentication
+from wardflow.staff.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +94,21 @@ def test_deactivation_revokes_every_token(client, nurse):
     nurse.save()
     assert not AuthToken.objects.filter(user=nurse).exists()
     assert api.get("/api/v1/patients/").status_code == 401
+
+
+def test_a_token_is_resolved_to_its_user_role_and_wards_without_compiling_a_query(client, nurse, ward, monkeypatch):
+    """Every API call authenticates: its statement is compiled once, not per call (the ORM's compiling of it cost
+    ten times what the database takes to answer it)."""
+    token = _token(client)
+    ExpiringTokenAuthentication().authenticate_credentials(token.encode())  # compiled at the first call
+
+    def compile_again(compiler, *args, **kwargs):
+        raise AssertionError(f"compiled a {compiler.query.model.__name__} query")
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", compile_again)
+    user, auth_token = ExpiringTokenAuthentication().authenticate_credentials(token.encode())
+    assert (user.pk, user.username, user.password, user.is_active) == (nurse.pk, "nina", nurse.password, True)
+    assert (user.role, user.ward_ids, auth_token.user_id) == (Role.NURSE, frozenset({ward.pk}), nurse.pk)
 
 
 def test_the_admin_shows_no_tokens(client, administrator):

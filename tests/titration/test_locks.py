@@ -1,0 +1,94 @@
+"""Every act on a pump or a dose change starts by locking its row and reading it with what the act needs (its
+patient, the program in force, the change's signer and programmer). That read is compiled once and sent as SQL
+afterwards: it must read exactly what the ORM reads, and lock the row as it did."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.db.models.sql.compiler import SQLCompiler
+
+from screening.models import ScreeningTrial
+from screening.services.trials import lock_trial
+from tests.perf.test_row_locks import lockable_now
+from titration.models import DoseChange, Pump
+from titration.services.pumps import _lock_pump, locked_change
+from wardflow.compiled import columns
+from wardflow.patients.models import Patient
+
+pytestmark = pytest.mark.django_db
+
+
+def _stored(instance) -> dict:
+    return {name: getattr(instance, name) for name in columns(type(instance))}
+
+
+def _no_compiling(monkeypatch):
+    def compile_again(compiler, *args, **kwargs):
+        raise AssertionError(f"compiled a {compiler.query.model.__name__} query")
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", compile_again)
+
+
+def test_the_locked_pump_is_read_with_its_patient_and_program_in_force_as_stored(
+    active_pump, django_assert_num_queries
+):
+    stored = Pump.objects.select_related("patient", "active_change").get(pk=active_pump.pk)
+    with transaction.atomic():
+        pump = _lock_pump(active_pump.pk)
+        with django_assert_num_queries(0):
+            patient, program = pump.patient, pump.active_change
+    assert _stored(pump) == _stored(stored)
+    assert _stored(patient) == _stored(stored.patient)
+    assert _stored(program) == _stored(stored.active_change)
+    assert program.new_daily_dose_mcg == Decimal("100")
+    assert program.segments == stored.active_change.segments  # a JSON field, decoded as the ORM does
+
+
+def test_a_pump_with_no_program_in_force_reads_none_for_it(implanted, django_assert_num_queries):
+    with transaction.atomic():
+        pump = _lock_pump(implanted.pk)
+        with django_assert_num_queries(0):
+            assert pump.active_change is None
+    assert pump.patient_id == implanted.patient_id
+
+
+def test_the_lock_is_compiled_once(active_pump, signed_initial, monkeypatch):
+    with transaction.atomic():
+        locked_change(signed_initial)
+    _no_compiling(monkeypatch)
+    with transaction.atomic():
+        pump, change = locked_change(signed_initial)
+    assert (pump.pk, change.pk) == (active_pump.pk, signed_initial.pk)
+    assert (change.approved_by.username, change.programmed_by.username) == ("dr_nolan", "nina")
+
+
+def test_a_pump_that_does_not_exist_is_not_found_by_the_lock(active_pump):
+    with transaction.atomic(), pytest.raises(Pump.DoesNotExist):
+        _lock_pump(active_pump.pk + 1000)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_act_on_a_dose_change_locks_the_pump_and_the_change_not_the_patient(allow_audit_flush, signed_initial):
+    """Acts on one pump queue on its row; the patient's other acts (flags, observations) go on."""
+    with transaction.atomic():
+        pump, change = locked_change(signed_initial)
+        assert not lockable_now(Pump, pump.pk)
+        assert not lockable_now(DoseChange, change.pk)
+        assert lockable_now(Patient, pump.patient_id)
+
+
+def test_the_locked_trial_is_read_with_its_patient_and_ward(active_pump, django_assert_num_queries):
+    trial = ScreeningTrial.objects.select_related("patient__ward").get(pk=active_pump.screening_trial_id)
+    with transaction.atomic():
+        locked = lock_trial(trial)
+        with django_assert_num_queries(0):
+            patient, ward = locked.patient, locked.patient.ward
+    assert _stored(locked) == _stored(trial)
+    assert (_stored(patient), _stored(ward)) == (_stored(trial.patient), _stored(trial.patient.ward))
+
+
+def test_a_change_signed_but_not_programmed_reads_no_programmer(signed_initial):
+    with transaction.atomic():
+        _, change = locked_change(DoseChange.objects.get(pk=signed_initial.pk))
+    assert change.programmed_by is None and change.approved_by.username == "dr_nolan"
