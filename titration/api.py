@@ -1,6 +1,7 @@
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 import django_filters
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -497,7 +498,8 @@ class RejectView(_DoseChangeActView):
 class _BlindEntryView(_DoseChangeActView):
     # T12: answered without the approved values, which the clinician entering them blind must not receive.
     def post(self, request, pk):
-        change = get_object_or_404(selectors.dose_changes_to_act_on(request.user), pk=pk)
+        if (change := selectors.dose_change_to_act_on(request.user, pk)) is None:
+            raise Http404
         change = type(self).act(actor=request.user, change=change, **self.validated())
         return Response(BlindDoseChangeSerializer(change).data)
 
@@ -533,7 +535,8 @@ class RefillView(WardflowAPIView):
 
     @extend_schema(request=RefillSerializer, responses={201: RefillResponseSerializer})
     def post(self, request, pk):
-        pump = get_object_or_404(selectors.pumps_to_act_on(request.user), pk=pk)
+        if (pump := selectors.pump_to_act_on(request.user, pk)) is None:
+            raise Http404
         refill = services.record_refill(actor=request.user, pump=pump, **self.validated())
         pump = selectors.with_history(refill.pump)  # as the refill left it, under its lock
         body = PumpSerializer(pump, context={"request": request}).data

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from alerts.models import Alert, subject_key
@@ -12,11 +13,12 @@ from screening.models import Observation, ScreeningTrial
 from screening.selectors import correction_refusal
 from wardflow import protocol
 from wardflow.clinical_time import shown, ward_local, ward_today
+from wardflow.compiled import CompiledRead
 from wardflow.errors import DomainError, InvalidInput, RoleNotAllowed, WorkflowConflict
 from wardflow.patients.selectors import visible_patients
 from wardflow.policy import current_policy
 from wardflow.protocol import Segment, TrialState
-from wardflow.staff.models import Role, User
+from wardflow.staff.models import WARD_SCOPED_ROLES, Role, User
 from wardflow.staff.roles import role_refusal
 
 from .models import IN_FORCE_FROM, PENDING, WAS_IN_FORCE, DoseChange, Pump, Refill
@@ -87,16 +89,33 @@ def dose_change_history(pump: Pump) -> list[DoseChange]:
     return list(pump.dose_changes.all())
 
 
-def pumps_to_act_on(user) -> QuerySet[Pump]:
-    """The pumps an act may name (those of the caller's wards), read no further than their id: the act's service
-    locks and re-reads the pump."""
-    return Pump.objects.filter(patient__in=visible_patients(user)).only("pk")
+# An act names a pump or a dose change by id: whether it is one of the caller's wards is all the view reads (the act's
+# service locks and re-reads the row). Every act sends this read: compiled once (the user's wards joined, -2 the
+# user, -1 the id).
+_PUMP_IN_REACH = CompiledRead(lambda pk, user: Pump.objects.filter(pk=pk, patient__ward__staff=user).values_list("pk"),
+                              placeholders=(-1, -2))  # fmt: skip
+_CHANGE_IN_REACH = CompiledRead(
+    lambda pk, user: DoseChange.objects.filter(pk=pk, pump__patient__ward__staff=user).values_list("pk", "pump_id"),
+    placeholders=(-1, -2),
+)
 
 
-def dose_changes_to_act_on(user) -> QuerySet[DoseChange]:
-    """The dose changes an act may name (those of the caller's wards), read no further than their own and their
-    pump's id: the act's service locks and re-reads both."""
-    return DoseChange.objects.filter(pump__patient__in=visible_patients(user)).only("pk", "pump")
+def pump_to_act_on(user, pk: int) -> Pump | None:
+    """The pump an act names, if it is of the caller's wards (as `visible_pumps` sees them), read no further than its
+    id; None otherwise."""
+    if getattr(user, "role", None) not in WARD_SCOPED_ROLES:
+        return None
+    rows = _PUMP_IN_REACH.rows(pk, user.pk)
+    return Pump.from_db(connection.alias, ["id"], rows[0]) if rows else None
+
+
+def dose_change_to_act_on(user, pk: int) -> DoseChange | None:
+    """The dose change an act names, if it is of the caller's wards, read no further than its own and its pump's id;
+    None otherwise."""
+    if getattr(user, "role", None) not in WARD_SCOPED_ROLES:
+        return None
+    rows = _CHANGE_IN_REACH.rows(pk, user.pk)
+    return DoseChange.from_db(connection.alias, ["id", "pump_id"], rows[0]) if rows else None
 
 
 def visible_refills(user) -> QuerySet[Refill]:

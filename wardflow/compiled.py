@@ -1,7 +1,7 @@
 """Reads that every request of their kind sends (the API token, the lock that starts an act), built through the ORM
 once and sent as SQL from then on: compiling them cost three to ten times what PostgreSQL takes to answer them.
 
-Each is a `values_list` queryset whose one parameter is a placeholder, replaced at each call; its rows go through the
+Each is a `values_list` queryset built with placeholders, replaced by the values of each call; its rows go through the
 fields' own converters (JSON fields, e.g.), as the ORM's would."""
 
 import functools
@@ -13,24 +13,30 @@ from django.db.models import Model, QuerySet
 
 
 class CompiledRead:
-    """`build(placeholder)` gives the queryset; `rows(value)` sends its SQL with `value` in the placeholder's place.
-    Compiled at the first call, inside the caller's transaction (a locking read compiles only there)."""
+    """`build(*placeholders)` gives the queryset; `rows(*values)` sends its SQL with each value in its placeholder's
+    place (the other parameters are the query's constants). Compiled at the first call, inside the caller's
+    transaction (a locking read compiles only there). Placeholders are values no constant of the query takes."""
 
-    def __init__(self, build: Callable[[object], QuerySet], placeholder: object):
-        self._build, self._placeholder = build, placeholder
+    def __init__(self, build: Callable[..., QuerySet], placeholders: tuple):
+        self._build, self._placeholders = build, placeholders
 
     @functools.cached_property
-    def _statement(self) -> tuple[str, dict]:
-        compiler = self._build(self._placeholder).query.get_compiler(connection=connection)
+    def _statement(self) -> tuple[str, list, dict[int, int], dict]:
+        compiler = self._build(*self._placeholders).query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        if params != (self._placeholder,):
-            raise ImproperlyConfigured(f"A compiled read takes its placeholder alone as parameter, not {params!r}.")
-        return sql, compiler.get_converters([expression for expression, _, _ in compiler.select])
+        slots = {position: self._placeholders.index(param) for position, param in enumerate(params)
+                 if param in self._placeholders}  # fmt: skip
+        if sorted(set(slots.values())) != list(range(len(self._placeholders))):
+            raise ImproperlyConfigured(f"A compiled read must take each of {self._placeholders!r}, not {params!r}.")
+        return sql, list(params), slots, compiler.get_converters([expression for expression, _, _ in compiler.select])
 
-    def rows(self, value) -> list[tuple]:
-        sql, converters = self._statement
+    def rows(self, *values) -> list[tuple]:
+        sql, params, slots, converters = self._statement
+        params = params.copy()
+        for position, placeholder in slots.items():
+            params[position] = values[placeholder]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [value])
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         if not converters:
             return rows
@@ -56,7 +62,7 @@ class LockedRow:
 
     def __init__(self, model: type[Model], *related: str):
         self.model, self.related = model, related
-        self._read = CompiledRead(self._query, placeholder=-1)
+        self._read = CompiledRead(self._query, placeholders=(-1,))
 
     def _models(self) -> list[tuple[str, type[Model]]]:
         found = [("", self.model)]

@@ -1,6 +1,7 @@
-"""Every act on a pump or a dose change starts by locking its row and reading it with what the act needs (its
-patient, the program in force, the change's signer and programmer). That read is compiled once and sent as SQL
-afterwards: it must read exactly what the ORM reads, and lock the row as it did."""
+"""Every act on a pump or a dose change starts by finding the named record on the caller's wards, then locking its row
+and reading it with what the act needs (its patient, the program in force, the change's signer and programmer).
+These reads are compiled once and sent as SQL afterwards: they must read exactly what the ORM reads, and lock the row
+as it did."""
 
 from decimal import Decimal
 
@@ -11,10 +12,12 @@ from django.db.models.sql.compiler import SQLCompiler
 from screening.models import ScreeningTrial
 from screening.services.trials import lock_trial
 from tests.perf.test_row_locks import lockable_now
+from titration import selectors
 from titration.models import DoseChange, Pump
 from titration.services.pumps import _lock_pump, locked_change
 from wardflow.compiled import columns
 from wardflow.patients.models import Patient
+from wardflow.staff.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +95,27 @@ def test_a_change_signed_but_not_programmed_reads_no_programmer(signed_initial):
     with transaction.atomic():
         _, change = locked_change(DoseChange.objects.get(pk=signed_initial.pk))
     assert change.programmed_by is None and change.approved_by.username == "dr_nolan"
+
+
+def test_an_act_reaches_a_pump_and_its_changes_on_the_callers_wards_only(
+    signed_initial, nurse, neurologist, administrator, make_staff, other_ward
+):
+    """The act's view reads whether the named pump or change is of the caller's wards, and no further (api.md: another
+    ward's record answers like a missing one)."""
+    pump_id = signed_initial.pump_id
+    for member in (nurse, neurologist):
+        assert selectors.pump_to_act_on(member, pump_id).pk == pump_id
+        change = selectors.dose_change_to_act_on(member, signed_initial.pk)
+        assert (change.pk, change.pump_id) == (signed_initial.pk, pump_id)
+    for outsider in (make_staff(Role.NURSE, other_ward), administrator):
+        assert selectors.pump_to_act_on(outsider, pump_id) is None
+        assert selectors.dose_change_to_act_on(outsider, signed_initial.pk) is None
+    assert selectors.pump_to_act_on(nurse, pump_id + 1000) is None
+
+
+def test_the_read_of_the_named_pump_or_change_is_compiled_once(signed_initial, nurse, monkeypatch):
+    selectors.pump_to_act_on(nurse, signed_initial.pump_id)
+    selectors.dose_change_to_act_on(nurse, signed_initial.pk)
+    _no_compiling(monkeypatch)
+    assert selectors.pump_to_act_on(nurse, signed_initial.pump_id).pk == signed_initial.pump_id
+    assert selectors.dose_change_to_act_on(nurse, signed_initial.pk).pk == signed_initial.pk

@@ -39,7 +39,7 @@ def _token_query(key_placeholder) -> QuerySet:
 
 # The token, its user, the user's role and wards in one statement, compiled once: every API call sends it. The
 # placeholder is a value no token key takes (keys are hex).
-_TOKENS = CompiledRead(_token_query, placeholder="<token key>")
+_TOKENS = CompiledRead(_token_query, placeholders=("<token key>",))
 
 
 def _tokens_with_key(token_key: str):
