@@ -1,5 +1,6 @@
-"""Reads that every request of their kind sends (the API token, the lock that starts an act), built through the ORM
-once and sent as SQL from then on: compiling them cost three to ten times what PostgreSQL takes to answer them.
+"""Reads that every request of their kind sends (the API token, the record an act names looked up on the caller's
+wards, the lock that starts an act), built through the ORM once and sent as SQL from then on: compiling them cost
+three to ten times what PostgreSQL takes to answer them.
 
 Each is a `values_list` queryset built with placeholders, replaced by the values of each call; its rows go through the
 fields' own converters (JSON fields, e.g.), as the ORM's would."""
