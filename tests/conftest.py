@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -165,3 +166,17 @@ def chart_baseline(db):
                                            temperature_c=Decimal("36.8"), sedation="alert")  # fmt: skip
 
     return chart
+
+
+@pytest.fixture
+def forbid_compiling(monkeypatch):
+    """Call it to make any query the ORM would compile from then on fail the test: a read compiled once
+    (`wardflow/compiled.py`) sends its SQL without compiling again."""
+
+    def forbid():
+        def compile_again(compiler, *args, **kwargs):
+            raise AssertionError(f"compiled a {compiler.query.model.__name__} query")
+
+        monkeypatch.setattr(SQLCompiler, "as_sql", compile_again)
+
+    return forbid

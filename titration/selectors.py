@@ -15,10 +15,10 @@ from wardflow import protocol
 from wardflow.clinical_time import shown, ward_local, ward_today
 from wardflow.compiled import CompiledRead
 from wardflow.errors import DomainError, InvalidInput, RoleNotAllowed, WorkflowConflict
-from wardflow.patients.selectors import visible_patients
+from wardflow.patients.selectors import sees_own_wards, visible_patients
 from wardflow.policy import current_policy
 from wardflow.protocol import Segment, TrialState
-from wardflow.staff.models import WARD_SCOPED_ROLES, Role, User
+from wardflow.staff.models import Role, User
 from wardflow.staff.roles import role_refusal
 
 from .models import IN_FORCE_FROM, PENDING, WAS_IN_FORCE, DoseChange, Pump, Refill
@@ -90,8 +90,8 @@ def dose_change_history(pump: Pump) -> list[DoseChange]:
 
 
 # An act names a pump or a dose change by id: whether it is one of the caller's wards is all the view reads (the act's
-# service locks and re-reads the row). Every act sends this read: compiled once (the user's wards joined, -2 the
-# user, -1 the id).
+# service locks and re-reads the row). Every act sends this read: compiled once. The caller's wards are joined
+# (staff_user_wards, the rows `user.ward_ids` holds, which `visible_patients` filters on); -1 the id, -2 the user.
 _PUMP_IN_REACH = CompiledRead(lambda pk, user: Pump.objects.filter(pk=pk, patient__ward__staff=user).values_list("pk"),
                               placeholders=(-1, -2))  # fmt: skip
 _CHANGE_IN_REACH = CompiledRead(
@@ -100,22 +100,23 @@ _CHANGE_IN_REACH = CompiledRead(
 )
 
 
+def _in_reach(read: CompiledRead, model, fields: list[str], user, pk: int):
+    if not sees_own_wards(user):
+        return None
+    rows = read.rows(pk, user.pk)
+    return model.from_db(connection.alias, fields, rows[0]) if rows else None
+
+
 def pump_to_act_on(user, pk: int) -> Pump | None:
     """The pump an act names, if it is of the caller's wards (as `visible_pumps` sees them), read no further than its
     id; None otherwise."""
-    if getattr(user, "role", None) not in WARD_SCOPED_ROLES:
-        return None
-    rows = _PUMP_IN_REACH.rows(pk, user.pk)
-    return Pump.from_db(connection.alias, ["id"], rows[0]) if rows else None
+    return _in_reach(_PUMP_IN_REACH, Pump, ["id"], user, pk)
 
 
 def dose_change_to_act_on(user, pk: int) -> DoseChange | None:
     """The dose change an act names, if it is of the caller's wards, read no further than its own and its pump's id;
     None otherwise."""
-    if getattr(user, "role", None) not in WARD_SCOPED_ROLES:
-        return None
-    rows = _CHANGE_IN_REACH.rows(pk, user.pk)
-    return DoseChange.from_db(connection.alias, ["id", "pump_id"], rows[0]) if rows else None
+    return _in_reach(_CHANGE_IN_REACH, DoseChange, ["id", "pump_id"], user, pk)
 
 
 def visible_refills(user) -> QuerySet[Refill]:

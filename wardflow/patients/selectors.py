@@ -7,10 +7,15 @@ from wardflow.staff.roles import role_refusal
 from .models import Patient
 
 
+def sees_own_wards(user) -> bool:
+    """Nurses and neurologists see the patients of their wards (and what is theirs); other roles see none."""
+    return getattr(user, "role", None) in WARD_SCOPED_ROLES
+
+
 def visible_patients(user) -> QuerySet[Patient]:
     """Nurses and neurologists see only patients of their wards; others of theirs do not exist for them."""
     patients = Patient.objects.select_related("ward")
-    if getattr(user, "role", None) in WARD_SCOPED_ROLES:
+    if sees_own_wards(user):
         return patients.filter(ward__in=user.ward_ids)
     return patients.none()
 

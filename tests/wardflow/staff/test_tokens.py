@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.contrib import admin
-from django.db.models.sql.compiler import SQLCompiler
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -96,16 +95,15 @@ def test_deactivation_revokes_every_token(client, nurse):
     assert api.get("/api/v1/patients/").status_code == 401
 
 
-def test_a_token_is_resolved_to_its_user_role_and_wards_without_compiling_a_query(client, nurse, ward, monkeypatch):
+def test_a_token_is_resolved_to_its_user_role_and_wards_without_compiling_a_query(
+    client, nurse, ward, forbid_compiling
+):
     """Every API call authenticates: its statement is compiled once, not per call (the ORM's compiling of it cost
     ten times what the database takes to answer it)."""
     token = _token(client)
     ExpiringTokenAuthentication().authenticate_credentials(token.encode())  # compiled at the first call
 
-    def compile_again(compiler, *args, **kwargs):
-        raise AssertionError(f"compiled a {compiler.query.model.__name__} query")
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", compile_again)
+    forbid_compiling()
     user, auth_token = ExpiringTokenAuthentication().authenticate_credentials(token.encode())
     assert (user.pk, user.username, user.password, user.is_active) == (nurse.pk, "nina", nurse.password, True)
     assert (user.role, user.ward_ids, auth_token.user_id) == (Role.NURSE, frozenset({ward.pk}), nurse.pk)
