@@ -1,4 +1,5 @@
 import django_filters
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
@@ -11,7 +12,7 @@ from wardflow.api.fields import MAX_INTEGER, AwareDateTimeField
 from wardflow.api.filters import state_filter, ward_filter
 from wardflow.api.views import WardflowAPIView
 from wardflow.clinical_time import ward_today
-from wardflow.patients.selectors import visible_patients
+from wardflow.patients.selectors import patient_to_act_on, visible_patients
 from wardflow.staff.models import Role
 
 from . import selectors, services
@@ -205,7 +206,9 @@ class TrialDetailView(WardflowAPIView):
 
 class _TrialActView(WardflowAPIView):
     def trial(self, request, pk):
-        return get_object_or_404(selectors.trials_to_act_on(request.user), pk=pk)
+        if (trial := selectors.trial_to_act_on(request.user, pk)) is None:
+            raise Http404
+        return trial
 
 
 class GiveDoseView(_TrialActView):
@@ -271,7 +274,8 @@ class PatientObservationView(WardflowAPIView):
 
     @extend_schema(request=ObservationSerializer, responses={201: ObservationSerializer})
     def post(self, request, pk):
-        patient = get_object_or_404(visible_patients(request.user), pk=pk)
+        if (patient := patient_to_act_on(request.user, pk)) is None:
+            raise Http404
         observation = services.chart_observation(actor=request.user, patient=patient, **self.validated())
         return Response(ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
 

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from wardflow import protocol
 from wardflow.clinical_time import shown, ward_today
+from wardflow.compiled import CompiledRows
 from wardflow.errors import DomainError, RoleNotAllowed, WorkflowConflict
-from wardflow.patients.selectors import visible_patients
+from wardflow.patients.selectors import in_reach, visible_patients
 from wardflow.policy import current_policy
 from wardflow.protocol import TrialState
 from wardflow.staff.models import Role
@@ -61,10 +62,19 @@ def visible_trials(user) -> QuerySet[ScreeningTrial]:
     return _with_details(ScreeningTrial.objects.filter(patient__in=visible_patients(user)))
 
 
-def trials_to_act_on(user) -> QuerySet[ScreeningTrial]:
-    """The trials an act may name (those of the caller's wards), with their patient and nothing prefetched: the act's
-    service locks and re-reads the trial, so the detail view's doses and observations would be read for nothing."""
-    return ScreeningTrial.objects.filter(patient__in=visible_patients(user)).select_related("patient", "patient__ward")
+_TRIAL_IN_REACH = CompiledRows(
+    ScreeningTrial,
+    lambda pk, user: ScreeningTrial.objects.filter(pk=pk, patient__ward__staff=user),
+    "patient",
+    "patient__ward",
+    placeholders=(-1, -2),
+)
+
+
+def trial_to_act_on(user, pk: int) -> ScreeningTrial | None:
+    """The trial an act names (`in_reach`), with its patient and ward, nothing prefetched: the act's service locks and
+    re-reads it, so the detail view's doses and observations would be read for nothing."""
+    return in_reach(_TRIAL_IN_REACH, user, pk)
 
 
 def visible_test_doses(user) -> QuerySet[TestDose]:

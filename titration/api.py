@@ -453,7 +453,8 @@ class ProposeDoseChangeView(WardflowAPIView):
 
     @extend_schema(request=ProposeSerializer, responses={201: DoseChangeSerializer})
     def post(self, request, pk):
-        pump = get_object_or_404(selectors.visible_pumps(request.user), pk=pk)
+        if (pump := selectors.pump_to_act_on(request.user, pk)) is None:
+            raise Http404
         change = services.propose_dose_change(actor=request.user, pump=pump, **self.validated())
         return Response(DoseChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
@@ -463,7 +464,8 @@ class _DoseChangeActView(WardflowAPIView):
     act = None
 
     def post(self, request, pk):
-        change = get_object_or_404(selectors.visible_dose_changes(request.user), pk=pk)
+        if (change := selectors.dose_change_to_act_on(request.user, pk)) is None:
+            raise Http404
         change = type(self).act(actor=request.user, change=change, **self.validated())
         return Response(DoseChangeSerializer(change).data)
 
@@ -478,7 +480,8 @@ class ApproveView(_DoseChangeActView):
     serializer_class = ApproveSerializer
 
     def post(self, request, pk):
-        change = get_object_or_404(selectors.visible_dose_changes(request.user), pk=pk)
+        if (change := selectors.dose_change_to_act_on(request.user, pk)) is None:
+            raise Http404
         signature = self.validated()
         change = services.approve_dose_change(
             actor=request.user, change=change, first_of_session=not signer_identified(request), **signature

@@ -5,20 +5,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection
-from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import F, Q, QuerySet
 
 from alerts.models import Alert, subject_key
 from screening.models import Observation, ScreeningTrial
 from screening.selectors import correction_refusal
 from wardflow import protocol
 from wardflow.clinical_time import shown, ward_local, ward_today
-from wardflow.compiled import CompiledRead
+from wardflow.compiled import CompiledRows, set_prefetched
 from wardflow.errors import DomainError, InvalidInput, RoleNotAllowed, WorkflowConflict
-from wardflow.patients.selectors import sees_own_wards, visible_patients
+from wardflow.patients.selectors import in_reach, visible_patients
 from wardflow.policy import current_policy
 from wardflow.protocol import Segment, TrialState
-from wardflow.staff.models import Role, User
+from wardflow.staff.models import Role
 from wardflow.staff.roles import role_refusal
 
 from .models import IN_FORCE_FROM, PENDING, WAS_IN_FORCE, DoseChange, Pump, Refill
@@ -47,76 +46,60 @@ def pump_in_place(patient) -> Pump | None:
 DOSE_CHANGE_ACTORS = ("proposed_by", "approved_by", "programmed_by", "read_back_by", "rejected_by")
 REFILL_ACTORS = ("refilled_by", "entered_in_error_by")
 
-
-def _history() -> tuple[Prefetch, Prefetch]:
-    """A pump's dose changes (newest first) and refills; `_with_actors` then reads who acted on them."""
-    return (
-        Prefetch("dose_changes", queryset=DoseChange.objects.order_by("-proposed_at", "-id")),
-        Prefetch("refills", queryset=Refill.objects.all()),
-    )
-
-
-def _with_actors(pump: Pump) -> Pump:
-    """Who acted on each of the pump's dose changes and refills, read in one query for the whole history and set on
-    each row as its related user (the user name only: all the record shows of them). Measured: joining the staff
-    table once per actor, five times for a dose change, cost more to compile and plan than this second round trip."""
-    rows = [(change, DOSE_CHANGE_ACTORS) for change in pump.dose_changes.all()]
-    rows += [(refill, REFILL_ACTORS) for refill in pump.refills.all()]
-    ids = {getattr(row, f"{actor}_id") for row, actors in rows for actor in actors} - {None}
-    users = User.objects.only("username").in_bulk(ids) if ids else {}
-    for row, actors in rows:
-        for actor in actors:
-            row._meta.get_field(actor).set_cached_value(row, users.get(getattr(row, f"{actor}_id")))
-    return pump
+# A pump's history (its dose changes newest first, its refills) is read by every act on the pump and its answer:
+# compiled once, who acted on each row joined in the same statement (their user names); -1 the pump's id.
+_DOSE_CHANGES = CompiledRows(
+    DoseChange,
+    lambda pump: DoseChange.objects.filter(pump=pump).order_by("-proposed_at", "-id"),
+    *((actor, ("id", "username")) for actor in DOSE_CHANGE_ACTORS),
+)
+_REFILLS = CompiledRows(
+    Refill, lambda pump: Refill.objects.filter(pump=pump), *((actor, ("id", "username")) for actor in REFILL_ACTORS)
+)
 
 
 def pump_with_history(user, pk: int) -> Pump:
-    return _with_actors(visible_pumps(user).prefetch_related(*_history()).get(pk=pk))
+    return with_history(visible_pumps(user).get(pk=pk))
 
 
 def with_history(pump: Pump) -> Pump:
-    """The pump an act has just changed (read with its patient and program in force, as `visible_pumps` reads
-    them), its history read as `pump_with_history` reads it (the part the act read already is not read again)."""
-    prefetch_related_objects([pump], *_history())
-    return _with_actors(pump)
+    """The pump with its dose changes and refills read onto it as `prefetch_related` would, each with who acted on
+    it (the part an act has read already is not read again)."""
+    dose_change_history(pump)
+    if "refills" not in getattr(pump, "_prefetched_objects_cache", {}):
+        set_prefetched(pump, "refills", _REFILLS.all(pump.pk))
+    return pump
 
 
 def dose_change_history(pump: Pump) -> list[DoseChange]:
     """The pump's dose changes as its history shows them, read onto the pump: an act that reads them for its rules
-    and adds none answers with them as read (`with_history` adds who acted on them)."""
-    dose_changes, _ = _history()
-    prefetch_related_objects([pump], dose_changes)
+    and adds none answers with them as read."""
+    if "dose_changes" not in getattr(pump, "_prefetched_objects_cache", {}):
+        set_prefetched(pump, "dose_changes", _DOSE_CHANGES.all(pump.pk))
     return list(pump.dose_changes.all())
 
 
-# An act names a pump or a dose change by id: whether it is one of the caller's wards is all the view reads (the act's
-# service locks and re-reads the row). Every act sends this read: compiled once. The caller's wards are joined
-# (staff_user_wards, the rows `user.ward_ids` holds, which `visible_patients` filters on); -1 the id, -2 the user.
-_PUMP_IN_REACH = CompiledRead(lambda pk, user: Pump.objects.filter(pk=pk, patient__ward__staff=user).values_list("pk"),
-                              placeholders=(-1, -2))  # fmt: skip
-_CHANGE_IN_REACH = CompiledRead(
-    lambda pk, user: DoseChange.objects.filter(pk=pk, pump__patient__ward__staff=user).values_list("pk", "pump_id"),
+_PUMP_IN_REACH = CompiledRows(
+    Pump, lambda pk, user: Pump.objects.filter(pk=pk, patient__ward__staff=user), placeholders=(-1, -2), fields=("id",)
+)
+_CHANGE_IN_REACH = CompiledRows(
+    DoseChange,
+    lambda pk, user: DoseChange.objects.filter(pk=pk, pump__patient__ward__staff=user),
+    "pump",
+    "pump__patient",
     placeholders=(-1, -2),
 )
 
 
-def _in_reach(read: CompiledRead, model, fields: list[str], user, pk: int):
-    if not sees_own_wards(user):
-        return None
-    rows = read.rows(pk, user.pk)
-    return model.from_db(connection.alias, fields, rows[0]) if rows else None
-
-
 def pump_to_act_on(user, pk: int) -> Pump | None:
-    """The pump an act names, if it is of the caller's wards (as `visible_pumps` sees them), read no further than its
-    id; None otherwise."""
-    return _in_reach(_PUMP_IN_REACH, Pump, ["id"], user, pk)
+    """The pump an act names (`in_reach`), read no further than its id: the act's service locks and re-reads it."""
+    return in_reach(_PUMP_IN_REACH, user, pk)
 
 
 def dose_change_to_act_on(user, pk: int) -> DoseChange | None:
-    """The dose change an act names, if it is of the caller's wards, read no further than its own and its pump's id;
-    None otherwise."""
-    return _in_reach(_CHANGE_IN_REACH, DoseChange, ["id", "pump_id"], user, pk)
+    """The dose change an act names (`in_reach`), with its pump and patient (a signature's audit names the patient
+    before the act's service locks and re-reads the change, D5)."""
+    return in_reach(_CHANGE_IN_REACH, user, pk)
 
 
 def visible_refills(user) -> QuerySet[Refill]:

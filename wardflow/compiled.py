@@ -56,36 +56,40 @@ def columns(model: type[Model]) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
 
 
-class LockedRow:
-    """`model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)`, compiled once: only the
-    row itself is locked; `related` are forward relations (`"patient"`, `"patient__ward"`), a missing one read as
-    None. Raises `model.DoesNotExist` as `get` would."""
+class CompiledRows:
+    """Model instances read by a queryset compiled once: `build(*placeholders)` gives it (filtered, ordered, locked as
+    the caller needs). `related` are forward relations read in the same statement and cached on each instance, as
+    `select_related` would: a path ("patient", "patient__ward"), or a path with the only columns wanted, as `only()`
+    would (("approved_by", ("id", "username"))); a missing related row is None. `fields`: the model's own columns
+    wanted, when not all."""
 
-    def __init__(self, model: type[Model], *related: str):
-        self.model, self.related = model, related
-        self._read = CompiledRead(self._query, placeholders=(-1,))
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], *related, placeholders: tuple = (-1,),
+                 fields: tuple[str, ...] = ()):  # fmt: skip
+        self.model, self._fields = model, list(fields)
+        self._build = build
+        self._related = [(path, None) if isinstance(path, str) else path for path in related]
+        self._read = CompiledRead(self._query, placeholders=placeholders)
 
-    def _models(self) -> list[tuple[str, type[Model]]]:
-        found = [("", self.model)]
-        for path in self.related:
+    @functools.cached_property
+    def _layout(self) -> list[tuple[str, type[Model], list[str]]]:
+        found = [("", self.model, self._fields or columns(self.model))]
+        for path, names in self._related:
             model = self.model
             for name in path.split("__"):
                 model = model._meta.get_field(name).related_model
-            found.append((path, model))
+            found.append((path, model, list(names or columns(model))))
         return found
 
-    def _query(self, placeholder) -> QuerySet:
-        names = [f"{path}__{name}" if path else name for path, model in self._models() for name in columns(model)]
-        locked = self.model.objects.select_for_update(of=("self",))
-        return locked.filter(pk=placeholder).values_list(*names)
+    def _query(self, *placeholders) -> QuerySet:
+        names = [f"{path}__{name}" if path else name for path, _, fields in self._layout for name in fields]
+        return self._build(*placeholders).values_list(*names)
 
-    def get(self, pk: int) -> Model:
-        rows = self._read.rows(pk)
-        if not rows:
-            raise self.model.DoesNotExist(f"{self.model._meta.object_name} {pk} does not exist.")
-        values, instances = iter(rows[0]), {}
-        for path, model in self._models():
-            fields = columns(model)
+    def all(self, *values) -> list[Model]:
+        return [self._instance(row) for row in self._read.rows(*values)]
+
+    def _instance(self, row: tuple) -> Model:
+        values, instances = iter(row), {}
+        for path, model, fields in self._layout:
             row = [next(values) for _ in fields]
             missing = row[fields.index(model._meta.pk.attname)] is None
             instances[path] = None if missing else model.from_db(connection.alias, fields, row)
@@ -94,3 +98,28 @@ class LockedRow:
                 if instances[parent] is not None:
                     instances[parent]._meta.get_field(name).set_cached_value(instances[parent], instances[path])
         return instances[""]
+
+
+class LockedRow(CompiledRows):
+    """`model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)`, compiled once: only the
+    row itself is locked. Raises `model.DoesNotExist` as `get` would."""
+
+    def __init__(self, model: type[Model], *related: str):
+        super().__init__(model, lambda pk: model.objects.select_for_update(of=("self",)).filter(pk=pk), *related)
+
+    def get(self, pk: int) -> Model:
+        found = self.all(pk)
+        if not found:
+            raise self.model.DoesNotExist(f"{self.model._meta.object_name} {pk} does not exist.")
+        return found[0]
+
+
+def set_prefetched(instance: Model, name: str, rows: list[Model]) -> None:
+    """`rows` read for the reverse relation `name` of `instance` set where `prefetch_related` sets them (`.all()`
+    answers them; each row's own relation answers `instance`), with no query."""
+    manager = getattr(instance, name)
+    for row in rows:
+        manager.field.set_cached_value(row, instance)
+    queryset = manager._apply_rel_filters(manager.model._default_manager.all())
+    queryset._result_cache, queryset._prefetch_done = list(rows), True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[manager.field.remote_field.cache_name] = queryset

@@ -1,5 +1,6 @@
 """Alerts in the ward's inbox: raised (idempotently), escalated, acknowledged, resolved — each step audited (A1, A2)."""
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -7,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from wardflow import protocol
+from wardflow.compiled import CompiledRows
 from wardflow.errors import WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.staff.models import Role
@@ -121,23 +123,40 @@ def _acknowledge(alert: Alert, actor, now: datetime) -> Alert:
     return alert
 
 
+@functools.cache
+def _unresolved_alerts(by_subject: bool, by_patient: bool, kinds: int | None) -> CompiledRows:
+    """The unresolved alerts about a subject, or a patient's, of some kinds, locked (their patient read along, not
+    locked). Most acts resolve some (the dose given, the program in force, the refill done), mostly finding none:
+    compiled once per shape (by subject or patient, how many kinds)."""
+    placeholders = ("<subject type>", "<subject id>") if by_subject else ()
+    placeholders += (-1,) if by_patient else ()
+    placeholders += tuple(f"<kind {index}>" for index in range(kinds or 0))
+
+    def build(*values):
+        values = list(values)
+        alerts = Alert.objects.select_for_update(of=("self",)).exclude(state=Alert.State.RESOLVED)
+        if by_subject:
+            alerts = alerts.filter(subject_type=values.pop(0), subject_id=values.pop(0))
+        if by_patient:
+            alerts = alerts.filter(patient=values.pop(0))
+        return alerts if kinds is None else alerts.filter(kind__in=values)
+
+    return CompiledRows(Alert, build, *(() if by_patient else ("patient",)), placeholders=placeholders)
+
+
 def resolve_alerts(*, subject=None, patient=None, kinds: Iterable[str] | None = None, actor=None,
                    at: datetime | None = None) -> int:  # fmt: skip
     """Close the alerts whose cause is gone (the overdue observation charted, the refill done): those about
     `subject`, or of `kinds` for `patient`."""
     if subject is None and (patient is None or kinds is None):
         raise ValueError("resolve_alerts needs a subject, or a patient and the kinds to resolve")
+    if kinds is not None and not (kinds := list(kinds)):
+        return 0
     now = at or timezone.now()
-    alerts = Alert.objects.select_for_update(of=("self",)).exclude(state=Alert.State.RESOLVED)
-    if patient is None:
-        alerts = alerts.select_related("patient")  # the alerts' rows only: their patient comes along unlocked
-    if subject is not None:
-        subject_type, subject_id = subject_key(subject)
-        alerts = alerts.filter(subject_type=subject_type, subject_id=subject_id)
-    if patient is not None:
-        alerts = alerts.filter(patient=patient)
-    if kinds is not None:
-        alerts = alerts.filter(kind__in=list(kinds))
+    read = _unresolved_alerts(subject is not None, patient is not None, None if kinds is None else len(kinds))
+    values = [*subject_key(subject)] if subject is not None else []
+    values += [patient.pk] if patient is not None else []
+    alerts = read.all(*values, *(kinds or ()))
     resolved = 0
     for alert in alerts:
         if patient is not None:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import JSONObject
 
 from alerts import services as alerts
@@ -14,6 +14,7 @@ from alerts.models import Alert, DueCheck
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import clinical_time_problem
+from wardflow.compiled import CompiledRead
 from wardflow.errors import InvalidInput
 from wardflow.patients.models import Patient
 from wardflow.policy import current_policy
@@ -160,6 +161,24 @@ def raise_early_warning_alert(observation: Observation, score: protocol.News2) -
     )
 
 
+def _unresolved_overdue_alerts() -> QuerySet[Alert]:
+    return Alert.objects.filter(kind=AlertKind.OBSERVATION_OVERDUE).exclude(state=Alert.State.RESOLVED)
+
+
+def _slots_and_overdue(patient) -> QuerySet:
+    pending = DueCheck.objects.filter(
+        patient=OuterRef("pk"), kind=CheckKind.OBSERVATION_OVERDUE, state=DueCheck.State.PENDING
+    )
+    return Patient.objects.filter(pk=patient).values_list(
+        ArraySubquery(pending.values(slot=JSONObject(id="id", due_at="payload__slot_due_at"))),
+        Exists(_unresolved_overdue_alerts().filter(patient=OuterRef("pk"))),
+    )
+
+
+# Every observation sends it: compiled once (-1 the patient).
+_SLOTS_AND_OVERDUE = CompiledRead(_slots_and_overdue, placeholders=(-1,))
+
+
 def _resolve_filled_slots(observation: Observation, actor) -> None:
     """An observation closes the check of the time it was due (so the ward sees the next one), and the overdue
     alert of that time if it was charted late (A1), acknowledged or not: acknowledging is not charting.
@@ -168,24 +187,13 @@ def _resolve_filled_slots(observation: Observation, actor) -> None:
     with neither (no test dose's observation pending, no overdue one unresolved) costs that one look-up, and the
     alerts are locked only when there is one to resolve."""
     policy = current_policy()
-    pending = DueCheck.objects.filter(
-        patient=OuterRef("pk"), kind=CheckKind.OBSERVATION_OVERDUE, state=DueCheck.State.PENDING
-    )
-    unresolved = Alert.objects.filter(kind=AlertKind.OBSERVATION_OVERDUE).exclude(state=Alert.State.RESOLVED)
-    slots, any_overdue = (
-        Patient.objects.filter(pk=observation.patient_id)
-        .values_list(
-            ArraySubquery(pending.values(slot=JSONObject(id="id", due_at="payload__slot_due_at"))),
-            Exists(unresolved.filter(patient=OuterRef("pk"))),
-        )
-        .get()
-    )
+    slots, any_overdue = _SLOTS_AND_OVERDUE.rows(observation.patient_id)[0]
     filled = [slot["id"] for slot in slots if protocol.observation_fills_slot(
         observation.observed_at, datetime.fromisoformat(slot["due_at"]), policy)]  # fmt: skip
     if filled:
         alerts.cancel_checks(ids=filled)
     if not any_overdue:
         return
-    for alert in unresolved.filter(patient=observation.patient).select_for_update():
+    for alert in _unresolved_overdue_alerts().filter(patient=observation.patient).select_for_update():
         if alert.due_at and protocol.observation_fills_slot(observation.observed_at, alert.due_at, policy):
             alerts.resolve_alerts(subject=alert.source_check, kinds=[AlertKind.OBSERVATION_OVERDUE], actor=actor)

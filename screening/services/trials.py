@@ -12,7 +12,7 @@ from alerts.models import Alert
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ward_today
-from wardflow.compiled import LockedRow
+from wardflow.compiled import CompiledRows, LockedRow
 from wardflow.errors import InvalidInput, WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import TrialState
@@ -33,6 +33,13 @@ from ..selectors import (
 # Every act on a trial starts by locking its row: concurrent acts queue and then see the new state. Its row only:
 # the patient and ward come along unlocked (other patients' acts on the ward do not queue behind it). Compiled once.
 _TRIAL_LOCK = LockedRow(ScreeningTrial, "patient", "patient__ward")
+# Every observation charted without a trial named looks its patient's current trial up this way (-1 the patient).
+_CURRENT_TRIAL_LOCK = CompiledRows(
+    ScreeningTrial,
+    lambda patient: current_trials(patient).select_for_update(of=("self",)).order_by("pk")[:1],
+    "patient",
+    "patient__ward",
+)
 
 
 def lock_trial(trial: ScreeningTrial) -> ScreeningTrial:
@@ -42,7 +49,8 @@ def lock_trial(trial: ScreeningTrial) -> ScreeningTrial:
 def lock_current_trial(patient) -> ScreeningTrial | None:
     """The patient's open or suspended trial, locked, or None. A trial that closed while we waited for the lock no
     longer matches."""
-    return current_trials(patient).select_for_update(of=("self",)).select_related("patient", "patient__ward").first()
+    found = _CURRENT_TRIAL_LOCK.all(patient.pk)
+    return found[0] if found else None
 
 
 def _override_needed(rule: str, age: int) -> str:

@@ -1,5 +1,6 @@
 from django.db.models import QuerySet
 
+from wardflow.compiled import CompiledRows
 from wardflow.errors import DomainError
 from wardflow.staff.models import WARD_SCOPED_ROLES, Role
 from wardflow.staff.roles import role_refusal
@@ -18,6 +19,26 @@ def visible_patients(user) -> QuerySet[Patient]:
     if sees_own_wards(user):
         return patients.filter(ward__in=user.ward_ids)
     return patients.none()
+
+
+def in_reach(read: CompiledRows, user, pk: int):
+    """The record an act names, if it is of the caller's wards (as `visible_patients` sees them); None otherwise.
+    `read` takes its id and the caller's (-1, -2) and joins the caller's wards (the rows `user.ward_ids` holds): every
+    act sends this read, compiled once."""
+    if not sees_own_wards(user):
+        return None
+    found = read.all(pk, user.pk)
+    return found[0] if found else None
+
+
+_PATIENT_IN_REACH = CompiledRows(
+    Patient, lambda pk, user: Patient.objects.filter(pk=pk, ward__staff=user), "ward", placeholders=(-1, -2)
+)
+
+
+def patient_to_act_on(user, pk: int) -> Patient | None:
+    """The patient an act names (an observation charted), with their ward."""
+    return in_reach(_PATIENT_IN_REACH, user, pk)
 
 
 def flags_refusal(actor) -> DomainError | None:
