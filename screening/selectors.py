@@ -2,14 +2,14 @@
 The refusal functions are the single place of their rule: the pages ask them whether to offer an act, the services
 raise what they return."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from wardflow import protocol
 from wardflow.clinical_time import shown, ward_today
-from wardflow.compiled import CompiledRows
+from wardflow.compiled import CompiledRead, CompiledRows, read_onto
 from wardflow.errors import DomainError, RoleNotAllowed, WorkflowConflict
 from wardflow.patients.selectors import in_reach, visible_patients
 from wardflow.policy import current_policy
@@ -37,6 +37,17 @@ def patient_test_doses(patient) -> QuerySet[TestDose]:
     """S3/S11: every test dose the patient was given, in any of their trials, cancelled ones included; a dose
     entered in error was not given (D4). `patient` may be a patient, its id or an outer reference."""
     return TestDose.objects.filter(trial__patient=patient, entered_in_error_at__isnull=True)
+
+
+# A test dose's act reads the trial's doses and when the patient's were given: compiled once (-1 the trial, patient).
+_TRIAL_DOSES = CompiledRows(TestDose, lambda trial: TestDose.objects.filter(trial=trial))
+_GIVEN_AT = CompiledRead(lambda patient: patient_test_doses(patient).values_list("administered_at"), placeholders=(-1,))
+
+
+def trial_doses(trial: ScreeningTrial) -> list[TestDose]:
+    """The trial's test doses in their order, those entered in error included, read onto the trial once
+    (`trial.doses.all()` answers them after)."""
+    return read_onto(trial, "doses", _TRIAL_DOSES)
 
 
 def _with_details(trials: QuerySet[ScreeningTrial]) -> QuerySet[ScreeningTrial]:
@@ -103,7 +114,7 @@ def earliest_test_dose_at(trial: ScreeningTrial) -> datetime | None:
         latest = getattr(trial, LAST_TEST_DOSE_AT)
         given = [] if latest is None else [latest]
     else:
-        given = list(patient_test_doses(trial.patient_id).values_list("administered_at", flat=True))
+        given = [given_at for (given_at,) in _GIVEN_AT.rows(trial.patient_id)]
     return protocol.earliest_test_dose(given)
 
 
@@ -318,17 +329,26 @@ def scored_observations(patient) -> QuerySet[Observation]:
     return Observation.objects.filter(patient=patient, entered_in_error_at__isnull=True)
 
 
+# Every test dose sends it (V2): compiled once; -1 the patient, then the window's start and end.
+_WINDOW = (datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UTC))
+_LATEST_BASELINE = CompiledRows(
+    Observation,
+    lambda patient, since, until: (
+        scored_observations(patient)
+        .filter(observed_at__gte=since, observed_at__lt=until)
+        .order_by("-observed_at", "-id")[:1]
+    ),
+    placeholders=(-1, *_WINDOW),
+)
+
+
 def predose_check(patient, at: datetime) -> protocol.PredoseCheck:
     """V2: a test dose for `patient` at `at` checked against the latest observation charted in the hour (policy)
     before it."""
     policy = current_policy()
     since, until = protocol.predose_window(at, policy)
-    baseline = (
-        scored_observations(patient)
-        .filter(observed_at__gte=since, observed_at__lt=until)
-        .order_by("-observed_at", "-id")
-        .first()
-    )
+    found = _LATEST_BASELINE.all(patient.pk, since, until)
+    baseline = found[0] if found else None
     if baseline is None:
         return protocol.predose_check(None, None, None, policy)
     return protocol.predose_check(baseline.observed_at, observation_news2(baseline), baseline.respiratory_rate, policy)

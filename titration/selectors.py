@@ -12,7 +12,7 @@ from screening.models import Observation, ScreeningTrial
 from screening.selectors import correction_refusal
 from wardflow import protocol
 from wardflow.clinical_time import shown, ward_local, ward_today
-from wardflow.compiled import CompiledRows, set_prefetched
+from wardflow.compiled import CompiledRows, read_onto
 from wardflow.errors import DomainError, InvalidInput, RoleNotAllowed, WorkflowConflict
 from wardflow.patients.selectors import in_reach, visible_patients
 from wardflow.policy import current_policy
@@ -65,18 +65,15 @@ def pump_with_history(user, pk: int) -> Pump:
 def with_history(pump: Pump) -> Pump:
     """The pump with its dose changes and refills read onto it as `prefetch_related` would, each with who acted on
     it (the part an act has read already is not read again)."""
-    dose_change_history(pump)
-    if "refills" not in getattr(pump, "_prefetched_objects_cache", {}):
-        set_prefetched(pump, "refills", _REFILLS.all(pump.pk))
+    read_onto(pump, "dose_changes", _DOSE_CHANGES)
+    read_onto(pump, "refills", _REFILLS)
     return pump
 
 
 def dose_change_history(pump: Pump) -> list[DoseChange]:
     """The pump's dose changes as its history shows them, read onto the pump: an act that reads them for its rules
     and adds none answers with them as read."""
-    if "dose_changes" not in getattr(pump, "_prefetched_objects_cache", {}):
-        set_prefetched(pump, "dose_changes", _DOSE_CHANGES.all(pump.pk))
-    return list(pump.dose_changes.all())
+    return read_onto(pump, "dose_changes", _DOSE_CHANGES)
 
 
 _PUMP_IN_REACH = CompiledRows(
@@ -616,10 +613,19 @@ def pending_concentration_change(pump: Pump, changes: Iterable[DoseChange] | Non
     return next((c for c in changes if c.state in PENDING and c.concentration_mcg_per_ml is not None), None)
 
 
+# Every act that moves the refill schedule (read-back, refill) sends it: compiled once; -1 the pump.
+_SCHEDULE_CHANGES = CompiledRows(
+    DoseChange, lambda pump: DoseChange.objects.filter(Q(state__in=WAS_IN_FORCE) | PENDING_STRENGTH, pump=pump)
+)
+
+
 def refill_schedule_changes(pump: Pump) -> list[DoseChange]:
     """What the refill schedule follows, in one read: the programs that have been in force (R2) and a new
     strength's program still pending (T15), for `program_periods` and `pending_concentration_change`."""
-    return list(pump.dose_changes.filter(Q(state__in=WAS_IN_FORCE) | PENDING_STRENGTH))
+    changes = _SCHEDULE_CHANGES.all(pump.pk)
+    for change in changes:
+        DoseChange.pump.field.set_cached_value(change, pump)
+    return changes
 
 
 def concentration_change_refusal(pump: Pump, new_daily_dose_mcg: Decimal) -> DomainError | None:

@@ -114,12 +114,17 @@ class LockedRow(CompiledRows):
         return found[0]
 
 
-def set_prefetched(instance: Model, name: str, rows: list[Model]) -> None:
-    """`rows` read for the reverse relation `name` of `instance` set where `prefetch_related` sets them (`.all()`
-    answers them; each row's own relation answers `instance`), with no query."""
+def read_onto(instance: Model, name: str, read: CompiledRows) -> list[Model]:
+    """The rows of the reverse relation `name` of `instance`, read by `read` (its placeholder: the instance's id) once
+    and kept where `prefetch_related` keeps them: `.all()` answers them from then on, and each row's own relation
+    answers `instance`, with no query."""
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
     manager = getattr(instance, name)
-    for row in rows:
-        manager.field.set_cached_value(row, instance)
-    queryset = manager._apply_rel_filters(manager.model._default_manager.all())
-    queryset._result_cache, queryset._prefetch_done = list(rows), True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[manager.field.remote_field.cache_name] = queryset
+    if manager.field.remote_field.cache_name not in cache:
+        rows = read.all(instance.pk)
+        for row in rows:
+            manager.field.set_cached_value(row, instance)
+        queryset = manager._apply_rel_filters(manager.model._default_manager.all())
+        queryset._result_cache, queryset._prefetch_done = rows, True
+        cache[manager.field.remote_field.cache_name] = queryset
+    return list(manager.all())

@@ -24,6 +24,7 @@ from ..selectors import (
     predose_check,
     predose_override_refusal,
     predose_refusal,
+    trial_doses,
 )
 from .trials import lock_trial
 
@@ -51,7 +52,7 @@ def give_test_dose(
         raise refusal
     patient = trial.patient
     ensure_clinical_time("administered_at", administered_at, patient)
-    doses = in_force(trial.doses.all())  # D4: a dose entered in error frees its rung
+    doses = in_force(trial_doses(trial))  # D4: a dose entered in error frees its rung
     number = len(doses) + 1
     expected = protocol.ladder_dose_mcg(number, trial.first_dose_mcg)
     # S3, S11: the patient's previous dose may be in an earlier trial (cancelled or not); the trial's lock keeps
