@@ -483,10 +483,11 @@ class ApproveView(_DoseChangeActView):
         if (change := selectors.dose_change_to_act_on(request.user, pk)) is None:
             raise Http404
         signature = self.validated()
+        first_of_session = not signer_identified(request)
         change = services.approve_dose_change(
-            actor=request.user, change=change, first_of_session=not signer_identified(request), **signature
+            actor=request.user, change=change, first_of_session=first_of_session, **signature
         )
-        if signature["username"]:
+        if signature["username"] and first_of_session:
             mark_signer_identified(request)
         return Response(DoseChangeSerializer(change).data)
 

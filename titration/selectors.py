@@ -12,7 +12,7 @@ from screening.models import Observation, ScreeningTrial
 from screening.selectors import correction_refusal
 from wardflow import protocol
 from wardflow.clinical_time import shown, ward_local, ward_today
-from wardflow.compiled import CompiledRows, read_onto
+from wardflow.compiled import CompiledRead, CompiledRows, read_onto
 from wardflow.errors import DomainError, InvalidInput, RoleNotAllowed, WorkflowConflict
 from wardflow.patients.selectors import in_reach, visible_patients
 from wardflow.policy import current_policy
@@ -150,9 +150,19 @@ def estimated_volume(pump: Pump, moment: datetime, periods: list[protocol.Progra
     return protocol.volume_at(moment, pump.filled_at, pump.volume_after_fill_ml, pump.concentration_mcg_per_ml, periods)
 
 
+# Every proposal sends it (T15: a new strength comes with a refill): compiled once; -1 the pump.
+_LAST_REFILL = CompiledRows(
+    Refill,
+    lambda pump: Refill.objects.filter(pump=pump, entered_in_error_at__isnull=True).order_by("-refilled_at", "-id")[:1],
+)
+
+
 def last_refill(pump: Pump) -> Refill | None:
     """D4: the pump's latest refill that counts (not entered in error)."""
-    return pump.refills.filter(entered_in_error_at__isnull=True).order_by("-refilled_at", "-id").first()
+    found = _LAST_REFILL.all(pump.pk)
+    for refill in found:
+        Refill.pump.field.set_cached_value(refill, pump)
+    return found[0] if found else None
 
 
 def last_fill(pump: Pump) -> tuple[datetime, Decimal] | None:
@@ -446,19 +456,37 @@ def offered_kinds(actor, pump: Pump) -> list[protocol.DoseChangeKind]:
     return [kind for kind in protocol.DoseChangeKind if kind_refusal(actor, pump, kind) is None]
 
 
+_WAITING = CompiledRead(lambda pump: DoseChange.objects.filter(pump=pump, state__in=PENDING).values_list("pk")[:1],
+                        placeholders=(-1,))  # fmt: skip
+
+
+def change_waiting(pump: Pump) -> bool:
+    """T9: a change of the pump waits for signature or programming (every proposal asks: compiled once)."""
+    return bool(_WAITING.rows(pump.pk))
+
+
+# Every proposal sends these (T10): compiled once; -1 the pump, the patient.
+_ACTIVATED = CompiledRows(
+    DoseChange,
+    lambda pump: DoseChange.objects.filter(pump=pump, state__in=WAS_IN_FORCE).order_by(IN_FORCE_FROM, "id"),
+)
+_ASHWORTH = CompiledRead(
+    lambda patient: Observation.objects.filter(patient=patient, entered_in_error_at__isnull=True).values_list(  # D4
+        "observed_at", "ashworth_mean"
+    ),
+    placeholders=(-1,),
+)
+
+
 def unanswered_increases(pump: Pump) -> DoseChange | None:
     """T10: the last of a run of active increases after which mean Ashworth has not fallen (lack of response),
     or None. Observations are the patient's, charted at the time they were observed."""
-    activated = list(programs_in_force(pump).order_by("in_force_at", "id"))
+    activated = _ACTIVATED.all(pump.pk)
     activations = [
-        protocol.Activation(c.in_force_at, c.kind in protocol.PERCENT_INCREASE_KINDS and c.is_increase)
+        protocol.Activation(c.in_force_from, c.kind in protocol.PERCENT_INCREASE_KINDS and c.is_increase)
         for c in activated
     ]
-    ashworth = list(
-        Observation.objects.filter(patient=pump.patient, entered_in_error_at__isnull=True).values_list(  # D4
-            "observed_at", "ashworth_mean"
-        )
-    )
+    ashworth = _ASHWORTH.rows(pump.patient_id)
     if activated and protocol.lack_of_response(activations, ashworth, current_policy()):
         return activated[-1]
     return None

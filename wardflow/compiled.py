@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Model, QuerySet
+from django.db.models.sql import UpdateQuery
 
 
 class CompiledRead:
@@ -24,24 +25,56 @@ class CompiledRead:
     @functools.cached_property
     def _statement(self) -> tuple[str, list, dict[int, int], dict]:
         compiler = self._build(*self._placeholders).query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        slots = {position: self._placeholders.index(param) for position, param in enumerate(params)
-                 if param in self._placeholders}  # fmt: skip
-        if sorted(set(slots.values())) != list(range(len(self._placeholders))):
-            raise ImproperlyConfigured(f"A compiled read must take each of {self._placeholders!r}, not {params!r}.")
-        return sql, list(params), slots, compiler.get_converters([expression for expression, _, _ in compiler.select])
+        sql, params, slots = _with_slots(compiler.as_sql(), self._placeholders)
+        return sql, params, slots, compiler.get_converters([expression for expression, _, _ in compiler.select])
 
     def rows(self, *values) -> list[tuple]:
         sql, params, slots, converters = self._statement
-        params = params.copy()
-        for position, placeholder in slots.items():
-            params[position] = values[placeholder]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, _bound(params, slots, values))
             rows = cursor.fetchall()
         if not converters:
             return rows
         return [_converted(row, converters) for row in rows]
+
+
+class CompiledUpdate:
+    """`queryset.update(**changes)` compiled once: `build(*placeholders)` gives the queryset and the changes;
+    `run(*values)` sends it with each value in its placeholder's place and answers how many rows it changed."""
+
+    def __init__(self, build: Callable[..., tuple[QuerySet, dict]], placeholders: tuple):
+        self._build, self._placeholders = build, placeholders
+
+    @functools.cached_property
+    def _statement(self) -> tuple[str, list, dict[int, int]]:
+        queryset, changes = self._build(*self._placeholders)
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(changes)
+        compiler = query.get_compiler(connection=connection)
+        compiler.pre_sql_setup()
+        return _with_slots(compiler.as_sql(), self._placeholders)
+
+    def run(self, *values) -> int:
+        sql, params, slots = self._statement
+        with connection.cursor() as cursor:
+            cursor.execute(sql, _bound(params, slots, values))
+            return cursor.rowcount
+
+
+def _with_slots(compiled: tuple[str, tuple], placeholders: tuple) -> tuple[str, list, dict[int, int]]:
+    """The statement, its parameters, and which of them each placeholder fills."""
+    sql, params = compiled
+    slots = {position: placeholders.index(param) for position, param in enumerate(params) if param in placeholders}
+    if sorted(set(slots.values())) != list(range(len(placeholders))):
+        raise ImproperlyConfigured(f"A compiled statement must take each of {placeholders!r}, not {params!r}.")
+    return sql, list(params), slots
+
+
+def _bound(params: list, slots: dict[int, int], values: tuple) -> list:
+    params = params.copy()
+    for position, placeholder in slots.items():
+        params[position] = values[placeholder]
+    return params
 
 
 def _converted(row: tuple, converters: dict) -> tuple:
@@ -104,7 +137,7 @@ class LockedRow(CompiledRows):
     """`model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)`, compiled once: only the
     row itself is locked. Raises `model.DoesNotExist` as `get` would."""
 
-    def __init__(self, model: type[Model], *related: str):
+    def __init__(self, model: type[Model], *related):
         super().__init__(model, lambda pk: model.objects.select_for_update(of=("self",)).filter(pk=pk), *related)
 
     def get(self, pk: int) -> Model:

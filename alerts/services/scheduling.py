@@ -1,10 +1,13 @@
 """Due checks: durable rows in PostgreSQL, created and closed inside the transaction of the change that makes them
 due or moot (never a Celery ETA task)."""
 
+import functools
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils import timezone
+
+from wardflow.compiled import CompiledUpdate
 
 from ..models import DueCheck, subject_key
 
@@ -41,6 +44,9 @@ def schedule(checks: Iterable[DueCheck]) -> list[DueCheck]:
 
 def cancel_checks(*, subject=None, kinds: Iterable[str] | None = None, ids: Iterable[int] | None = None) -> int:
     """Close pending checks resolved early or being rescheduled: a subject's (of `kinds`), or the given ones."""
+    if ids is None and kinds is not None:
+        kinds = list(kinds)
+        return _subject_cancel(len(kinds)).run(*subject_key(subject), *kinds, timezone.now()) if kinds else 0
     pending = DueCheck.objects.filter(state=DueCheck.State.PENDING)
     if ids is not None:
         pending = pending.filter(pk__in=list(ids))
@@ -50,3 +56,22 @@ def cancel_checks(*, subject=None, kinds: Iterable[str] | None = None, ids: Iter
     if kinds is not None:
         pending = pending.filter(kind__in=list(kinds))
     return pending.update(state=DueCheck.State.CANCELLED, closed_at=timezone.now())
+
+
+@functools.cache
+def _subject_cancel(kinds: int) -> CompiledUpdate:
+    """A subject's pending checks of some kinds cancelled: most acts do it (the dose given, the program in force, the
+    refill done), compiled once per number of kinds."""
+    placeholders = ("<subject type>", "<subject id>", *(f"<kind {index}>" for index in range(kinds)), _CLOSED_AT)
+
+    def build(subject_type, subject_id, *rest):
+        *kinds, closed_at = rest
+        pending = DueCheck.objects.filter(
+            state=DueCheck.State.PENDING, subject_type=subject_type, subject_id=subject_id, kind__in=kinds
+        )
+        return pending, {"state": DueCheck.State.CANCELLED, "closed_at": closed_at}
+
+    return CompiledUpdate(build, placeholders)
+
+
+_CLOSED_AT = datetime(1, 1, 1, tzinfo=UTC)  # a placeholder no check is closed at

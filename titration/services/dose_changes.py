@@ -26,6 +26,7 @@ from ..selectors import (
     advised,
     approval_refusal,
     band_override_refusal,
+    change_waiting,
     concentration_change_refusal,
     concentration_refill,
     kind_refusal,
@@ -38,7 +39,7 @@ from ..selectors import (
     taper_step,
     unanswered_increases,
 )
-from .pumps import PENDING, locked_change, locked_pump, reject_change, reject_pending_changes
+from .pumps import locked_change, locked_pump, reject_change, reject_pending_changes
 
 
 def _check_direction(kind: DoseChangeKind, active: Decimal, new: Decimal) -> None:
@@ -219,7 +220,7 @@ def _propose(*, actor, pump, kind, new_daily_dose_mcg, reason, segments, overrid
             raise refusal
     elif refill is not None and strength is None:
         raise InvalidInput({"refill": ["T5: only a refill adjustment belongs to a refill."]}, rule="T5")
-    if pump.dose_changes.filter(state__in=PENDING).exists() and kind != DoseChangeKind.ADVERSE_EFFECT_REDUCTION:
+    if kind != DoseChangeKind.ADVERSE_EFFECT_REDUCTION and change_waiting(pump):
         raise WorkflowConflict(
             "T9: another dose change is waiting for approval or programming; reject it first.", rule="T9"
         )

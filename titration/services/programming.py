@@ -21,7 +21,7 @@ from wardflow.protocol import DoseChangeKind, Phase
 from ..kinds import AuditAction, CheckKind
 from ..models import DoseChange, Pump
 from ..selectors import parse_segments, programming_refusal, programming_time_refusal, readback_refusal
-from .pumps import locked_change
+from .pumps import lock_dose_change, locked_change
 from .refills import reschedule_refill, take_new_strength
 
 
@@ -176,7 +176,7 @@ def _put_in_force(actor, pump: Pump, change: DoseChange, transition: Callable[[]
     before_state, strength_before = change.state, pump.concentration_mcg_per_ml
     previous = pump.active_change
     if previous is not None:
-        previous = DoseChange.objects.select_for_update().get(pk=previous.pk)
+        previous = lock_dose_change(previous.pk)
         previous.supersede()
         previous.superseded_at = at
         previous.save(update_fields=["state", "superseded_at"])

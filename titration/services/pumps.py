@@ -47,8 +47,9 @@ def locked_pump(pump: Pump) -> Pump:
 # Dose changes and refills of one pump queue on its row: each sees the program the previous one left. Every act on a
 # pump or a dose change starts with these reads: compiled once.
 _PUMP_LOCK = LockedRow(Pump, "patient", "active_change")
-# A change's signer and programmer come along for the answer and the read-back's record (T12); only its row is locked.
-_CHANGE_LOCK = LockedRow(DoseChange, "approved_by", "programmed_by")
+# A change's proposer, signer and programmer come along for the answer and the read-back's record (T12); only its row
+# is locked.
+_CHANGE_LOCK = LockedRow(DoseChange, ("proposed_by", ("id", "username")), "approved_by", "programmed_by")
 
 
 def _lock_pump(pk: int) -> Pump:
@@ -57,7 +58,12 @@ def _lock_pump(pk: int) -> Pump:
 
 def locked_change(change: DoseChange) -> tuple[Pump, DoseChange]:
     pump = _lock_pump(change.pump_id)
-    return pump, _CHANGE_LOCK.get(change.pk)
+    return pump, lock_dose_change(change.pk)
+
+
+def lock_dose_change(pk: int) -> DoseChange:
+    """The change's row, locked (its pump's lock held already)."""
+    return _CHANGE_LOCK.get(pk)
 
 
 def reject_change(change: DoseChange, pump: Pump, actor, reason: str, *, rule: str, at: datetime) -> None:

@@ -1,15 +1,24 @@
 from datetime import datetime, timedelta
 
 from wardflow.audit.models import AuditEvent
+from wardflow.compiled import CompiledRead
 from wardflow.protocol import Policy
 
 from .kinds import AuditAction
 from .models import Role, User
 
+# Every signature sends it (D5): compiled once; -1 the signer.
+_LAST_SIGNING_LOCK = CompiledRead(
+    lambda user: (
+        AuditEvent.objects.filter(actor=user, action=AuditAction.SIGNING_LOCKED).order_by("-at").values_list("at")[:1]
+    ),
+    placeholders=(-1,),
+)
+
 
 def _last_signing_lock(user) -> datetime | None:
-    events = AuditEvent.objects.filter(actor=user, action=AuditAction.SIGNING_LOCKED)
-    return events.order_by("-at").values_list("at", flat=True).first()
+    found = _LAST_SIGNING_LOCK.rows(user.pk)
+    return found[0][0] if found else None
 
 
 def signing_locked_until(user, now: datetime, policy: Policy) -> datetime | None:

@@ -10,6 +10,7 @@ from knox.models import AuthToken
 
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ward_local
+from wardflow.compiled import LockedRow
 from wardflow.errors import InvalidInput, SignatureRejected, SigningLocked
 from wardflow.policy import current_policy
 
@@ -115,6 +116,9 @@ def _locked_message(locked_until) -> str:
     )
 
 
+_SIGNER_LOCK = LockedRow(User)  # every signature takes it: compiled once
+
+
 def verify_signature(
     *, signer, password: str, username: str = "", first_of_session: bool = False, patient=None, subject=None
 ) -> None:
@@ -126,7 +130,7 @@ def verify_signature(
     if first_of_session and not username:
         raise InvalidInput({"username": ["D5: the first signature of a session also needs your user name."]}, rule="D5")
     with transaction.atomic():
-        User.objects.select_for_update().get(pk=signer.pk)  # one signer's attempts are counted one at a time
+        _SIGNER_LOCK.get(signer.pk)  # one signer's attempts are counted one at a time
         now = timezone.now()
         if locked_until := signing_locked_until(signer, now, current_policy()):
             refusal = SigningLocked(_locked_message(locked_until), rule="D5", locked_until=locked_until)
