@@ -115,7 +115,7 @@ def test_approving_a_dose_change(clock, team, running_pump, django_assert_max_nu
     nurse_client, neuro = team
     clock.move_to(at(hours=2))
     change_id = propose(nurse_client, running_pump, "120").json()["id"]
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(14):  # D5: the signing session is not marked again once it is
         response = approve(neuro, change_id)
     assert response.status_code == 200
 
@@ -143,8 +143,8 @@ def test_programming_a_dose_change_and_reading_it_back(clock, team, running_pump
 def test_refilling_a_pump(clock, team, running_pump, django_assert_max_num_queries):
     nurse_client, _ = team
     clock.move_to(at(days=20))
-    # The answer's history: dose changes, refills, and who acted on them in one query (cheaper than five joins).
-    with django_assert_max_num_queries(20):
+    # The answer's history: the dose changes read under the lock, the refills after, who acted on each joined.
+    with django_assert_max_num_queries(19):
         response = refill(nurse_client, running_pump, at(days=20))
     assert response.status_code == 201
     assert DueCheck.objects.filter(kind=TitrationCheckKind.REFILL_REMINDER, state=DueCheck.State.PENDING).exists()
