@@ -11,7 +11,7 @@ from wardflow import protocol
 from wardflow.clinical_time import shown, ward_today
 from wardflow.compiled import CompiledRead, CompiledRows, read_onto
 from wardflow.errors import DomainError, RoleNotAllowed, WorkflowConflict
-from wardflow.patients.selectors import in_reach, visible_patients
+from wardflow.patients.selectors import in_reach, reach_read, visible_patients
 from wardflow.policy import current_policy
 from wardflow.protocol import TrialState
 from wardflow.staff.models import Role
@@ -73,13 +73,7 @@ def visible_trials(user) -> QuerySet[ScreeningTrial]:
     return _with_details(ScreeningTrial.objects.filter(patient__in=visible_patients(user)))
 
 
-_TRIAL_IN_REACH = CompiledRows(
-    ScreeningTrial,
-    lambda pk, user: ScreeningTrial.objects.filter(pk=pk, patient__ward__staff=user),
-    "patient",
-    "patient__ward",
-    placeholders=(-1, -2),
-)
+_TRIAL_IN_REACH = reach_read(ScreeningTrial, "patient__ward", "patient", "patient__ward")
 
 
 def trial_to_act_on(user, pk: int) -> ScreeningTrial | None:

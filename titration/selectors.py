@@ -14,7 +14,7 @@ from wardflow import protocol
 from wardflow.clinical_time import shown, ward_local, ward_today
 from wardflow.compiled import CompiledRead, CompiledRows, read_onto
 from wardflow.errors import DomainError, InvalidInput, RoleNotAllowed, WorkflowConflict
-from wardflow.patients.selectors import in_reach, visible_patients
+from wardflow.patients.selectors import in_reach, reach_read, visible_patients
 from wardflow.policy import current_policy
 from wardflow.protocol import Segment, TrialState
 from wardflow.staff.models import Role
@@ -76,16 +76,8 @@ def dose_change_history(pump: Pump) -> list[DoseChange]:
     return read_onto(pump, "dose_changes", _DOSE_CHANGES)
 
 
-_PUMP_IN_REACH = CompiledRows(
-    Pump, lambda pk, user: Pump.objects.filter(pk=pk, patient__ward__staff=user), placeholders=(-1, -2), fields=("id",)
-)
-_CHANGE_IN_REACH = CompiledRows(
-    DoseChange,
-    lambda pk, user: DoseChange.objects.filter(pk=pk, pump__patient__ward__staff=user),
-    "pump",
-    "pump__patient",
-    placeholders=(-1, -2),
-)
+_PUMP_IN_REACH = reach_read(Pump, "patient__ward", fields=("id",))
+_CHANGE_IN_REACH = reach_read(DoseChange, "pump__patient__ward", "pump", "pump__patient")
 
 
 def pump_to_act_on(user, pk: int) -> Pump | None:

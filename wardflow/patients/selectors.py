@@ -31,9 +31,14 @@ def in_reach(read: CompiledRows, user, pk: int):
     return found[0] if found else None
 
 
-_PATIENT_IN_REACH = CompiledRows(
-    Patient, lambda pk, user: Patient.objects.filter(pk=pk, ward__staff=user), "ward", placeholders=(-1, -2)
-)
+def reach_read(model, ward: str, *related, fields: tuple[str, ...] = ()) -> CompiledRows:
+    """The read `in_reach` sends for a record of `model`: by its id, joined to the caller's wards through `ward` (the
+    path to the record's ward), with `related` and `fields` as `CompiledRows` reads them."""
+    return CompiledRows(model, lambda pk, user: model.objects.filter(pk=pk, **{f"{ward}__staff": user}), *related,
+                        placeholders=(-1, -2), fields=fields)  # fmt: skip
+
+
+_PATIENT_IN_REACH = reach_read(Patient, "ward", "ward")
 
 
 def patient_to_act_on(user, pk: int) -> Patient | None:
