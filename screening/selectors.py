@@ -341,9 +341,7 @@ def predose_check(patient, at: datetime) -> protocol.PredoseCheck:
     before it."""
     policy = current_policy()
     since, until = protocol.predose_window(at, policy)
-    found = _LATEST_BASELINE.all(patient.pk, since, until)
-    baseline = found[0] if found else None
-    if baseline is None:
+    if (baseline := _LATEST_BASELINE.first(patient.pk, since, until)) is None:
         return protocol.predose_check(None, None, None, policy)
     return protocol.predose_check(baseline.observed_at, observation_news2(baseline), baseline.respiratory_rate, policy)
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 from django.db.models import F, Q, QuerySet
 
 from alerts.models import Alert, subject_key
-from screening.models import Observation, ScreeningTrial
-from screening.selectors import correction_refusal
+from screening.models import ScreeningTrial
+from screening.selectors import correction_refusal, scored_observations
 from wardflow import protocol
 from wardflow.clinical_time import shown, ward_local, ward_today
-from wardflow.compiled import CompiledRead, CompiledRows, read_onto
+from wardflow.compiled import CompiledRead, CompiledRows, of_parent, read_onto
 from wardflow.errors import DomainError, InvalidInput, RoleNotAllowed, WorkflowConflict
 from wardflow.patients.selectors import in_reach, reach_read, visible_patients
 from wardflow.policy import current_policy
@@ -151,10 +151,7 @@ _LAST_REFILL = CompiledRows(
 
 def last_refill(pump: Pump) -> Refill | None:
     """D4: the pump's latest refill that counts (not entered in error)."""
-    found = _LAST_REFILL.all(pump.pk)
-    for refill in found:
-        Refill.pump.field.set_cached_value(refill, pump)
-    return found[0] if found else None
+    return next(iter(of_parent(_LAST_REFILL.all(pump.pk), "pump", pump)), None)
 
 
 def last_fill(pump: Pump) -> tuple[datetime, Decimal] | None:
@@ -463,10 +460,7 @@ _ACTIVATED = CompiledRows(
     lambda pump: DoseChange.objects.filter(pump=pump, state__in=WAS_IN_FORCE).order_by(IN_FORCE_FROM, "id"),
 )
 _ASHWORTH = CompiledRead(
-    lambda patient: Observation.objects.filter(patient=patient, entered_in_error_at__isnull=True).values_list(  # D4
-        "observed_at", "ashworth_mean"
-    ),
-    placeholders=(-1,),
+    lambda patient: scored_observations(patient).values_list("observed_at", "ashworth_mean"), placeholders=(-1,)
 )
 
 
@@ -642,10 +636,7 @@ _SCHEDULE_CHANGES = CompiledRows(
 def refill_schedule_changes(pump: Pump) -> list[DoseChange]:
     """What the refill schedule follows, in one read: the programs that have been in force (R2) and a new
     strength's program still pending (T15), for `program_periods` and `pending_concentration_change`."""
-    changes = _SCHEDULE_CHANGES.all(pump.pk)
-    for change in changes:
-        DoseChange.pump.field.set_cached_value(change, pump)
-    return changes
+    return of_parent(_SCHEDULE_CHANGES.all(pump.pk), "pump", pump)
 
 
 def concentration_change_refusal(pump: Pump, new_daily_dose_mcg: Decimal) -> DomainError | None:

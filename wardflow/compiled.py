@@ -120,6 +120,10 @@ class CompiledRows:
     def all(self, *values) -> list[Model]:
         return [self._instance(row) for row in self._read.rows(*values)]
 
+    def first(self, *values) -> Model | None:
+        found = self.all(*values)
+        return found[0] if found else None
+
     def _instance(self, row: tuple) -> Model:
         values, instances = iter(row), {}
         for path, model, fields in self._layout:
@@ -141,10 +145,9 @@ class LockedRow(CompiledRows):
         super().__init__(model, lambda pk: model.objects.select_for_update(of=("self",)).filter(pk=pk), *related)
 
     def get(self, pk: int) -> Model:
-        found = self.all(pk)
-        if not found:
+        if (found := self.first(pk)) is None:
             raise self.model.DoesNotExist(f"{self.model._meta.object_name} {pk} does not exist.")
-        return found[0]
+        return found
 
 
 def read_onto(instance: Model, name: str, read: CompiledRows) -> list[Model]:
@@ -154,10 +157,16 @@ def read_onto(instance: Model, name: str, read: CompiledRows) -> list[Model]:
     cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
     manager = getattr(instance, name)
     if manager.field.remote_field.cache_name not in cache:
-        rows = read.all(instance.pk)
-        for row in rows:
-            manager.field.set_cached_value(row, instance)
+        rows = of_parent(read.all(instance.pk), manager.field.name, instance)
         queryset = manager._apply_rel_filters(manager.model._default_manager.all())
         queryset._result_cache, queryset._prefetch_done = rows, True
         cache[manager.field.remote_field.cache_name] = queryset
     return list(manager.all())
+
+
+def of_parent(rows: list[Model], name: str, parent: Model) -> list[Model]:
+    """`rows`, read by their parent's id, with their relation `name` answering `parent` with no query (as the rows of
+    `parent`'s related manager do)."""
+    for row in rows:
+        row._meta.get_field(name).set_cached_value(row, parent)
+    return rows

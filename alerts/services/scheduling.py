@@ -43,32 +43,30 @@ def schedule(checks: Iterable[DueCheck]) -> list[DueCheck]:
 
 
 def cancel_checks(*, subject=None, kinds: Iterable[str] | None = None, ids: Iterable[int] | None = None) -> int:
-    """Close pending checks resolved early or being rescheduled: a subject's (of `kinds`), or the given ones."""
-    if ids is None and kinds is not None:
-        kinds = list(kinds)
-        return _subject_cancel(len(kinds)).run(*subject_key(subject), *kinds, timezone.now()) if kinds else 0
-    pending = DueCheck.objects.filter(state=DueCheck.State.PENDING)
+    """Close pending checks resolved early or being rescheduled: a subject's (of `kinds`, or all), or the given ones."""
+    now = timezone.now()
     if ids is not None:
-        pending = pending.filter(pk__in=list(ids))
-    else:
-        subject_type, subject_id = subject_key(subject)
-        pending = pending.filter(subject_type=subject_type, subject_id=subject_id)
-    if kinds is not None:
-        pending = pending.filter(kind__in=list(kinds))
-    return pending.update(state=DueCheck.State.CANCELLED, closed_at=timezone.now())
+        pending = DueCheck.objects.filter(state=DueCheck.State.PENDING, pk__in=list(ids))
+        return pending.update(state=DueCheck.State.CANCELLED, closed_at=now)
+    kinds = None if kinds is None else list(kinds)
+    if kinds == []:
+        return 0
+    return _subject_cancel(None if kinds is None else len(kinds)).run(*subject_key(subject), *(kinds or ()), now)
 
 
 @functools.cache
-def _subject_cancel(kinds: int) -> CompiledUpdate:
-    """A subject's pending checks of some kinds cancelled: most acts do it (the dose given, the program in force, the
-    refill done), compiled once per number of kinds."""
-    placeholders = ("<subject type>", "<subject id>", *(f"<kind {index}>" for index in range(kinds)), _CLOSED_AT)
+def _subject_cancel(kinds: int | None) -> CompiledUpdate:
+    """A subject's pending checks (of some kinds, or all) cancelled: most acts do it (the dose given, the program in
+    force, the refill done), compiled once per number of kinds."""
+    placeholders = ("<subject type>", "<subject id>", *(f"<kind {index}>" for index in range(kinds or 0)), _CLOSED_AT)
 
     def build(subject_type, subject_id, *rest):
-        *kinds, closed_at = rest
+        *named, closed_at = rest
         pending = DueCheck.objects.filter(
-            state=DueCheck.State.PENDING, subject_type=subject_type, subject_id=subject_id, kind__in=kinds
+            state=DueCheck.State.PENDING, subject_type=subject_type, subject_id=subject_id
         )
+        if kinds is not None:
+            pending = pending.filter(kind__in=named)
         return pending, {"state": DueCheck.State.CANCELLED, "closed_at": closed_at}
 
     return CompiledUpdate(build, placeholders)

@@ -49,8 +49,7 @@ def lock_trial(trial: ScreeningTrial) -> ScreeningTrial:
 def lock_current_trial(patient) -> ScreeningTrial | None:
     """The patient's open or suspended trial, locked, or None. A trial that closed while we waited for the lock no
     longer matches."""
-    found = _CURRENT_TRIAL_LOCK.all(patient.pk)
-    return found[0] if found else None
+    return _CURRENT_TRIAL_LOCK.first(patient.pk)
 
 
 def _override_needed(rule: str, age: int) -> str:

@@ -16,16 +16,13 @@ from screening.models import ScreeningTrial
 from screening.services.trials import lock_current_trial
 from tests.perf.test_row_locks import lockable_now
 from tests.screening.support import chart_on, give_dose, hours
-from wardflow.compiled import columns
+from tests.support import columns_of
+from wardflow import protocol
 from wardflow.patients.models import Patient
 from wardflow.patients.selectors import patient_to_act_on
 from wardflow.staff.models import Role
 
 pytestmark = pytest.mark.django_db
-
-
-def _stored(instance) -> dict:
-    return {name: getattr(instance, name) for name in columns(type(instance))}
 
 
 def test_the_current_trial_is_read_with_its_patient_and_ward_as_stored(trial, django_assert_num_queries):
@@ -34,8 +31,8 @@ def test_the_current_trial_is_read_with_its_patient_and_ward_as_stored(trial, dj
         locked = lock_current_trial(trial.patient)
         with django_assert_num_queries(0):
             patient, ward = locked.patient, locked.patient.ward
-    assert _stored(locked) == _stored(stored)
-    assert (_stored(patient), _stored(ward)) == (_stored(stored.patient), _stored(stored.patient.ward))
+    assert columns_of(locked) == columns_of(stored)
+    assert (columns_of(patient), columns_of(ward)) == (columns_of(stored.patient), columns_of(stored.patient.ward))
 
 
 def test_a_suspended_trial_is_current_and_a_closed_one_is_not_s10(trial, neurologist):
@@ -65,7 +62,7 @@ def test_an_act_reaches_a_patient_and_their_trial_on_the_callers_wards_only(
     for member in (nurse, neurologist):
         found = patient_to_act_on(member, patient.pk)
         with django_assert_num_queries(0):
-            assert (_stored(found), _stored(found.ward)) == (_stored(patient), _stored(patient.ward))
+            assert (columns_of(found), columns_of(found.ward)) == (columns_of(patient), columns_of(patient.ward))
         reached = selectors.trial_to_act_on(member, trial.pk)
         with django_assert_num_queries(0):
             assert (reached.pk, reached.patient.pk, reached.patient.ward) == (trial.pk, patient.pk, patient.ward)
@@ -92,26 +89,30 @@ def test_an_observation_charted_in_time_closes_its_due_check_after_compiling_a1(
     either side): the 1 h slot is closed by its observation, not by one charted a quarter of an hour after the dose."""
     pending = DueCheck.objects.filter(patient=dose.trial.patient, kind=CheckKind.OBSERVATION_OVERDUE, state="pending")
     slots = pending.count()
-    clock.move_to(hours(1.1))
+    first_slot = protocol.observation_schedule(dose.administered_at)[0]
+    clock.move_to(first_slot + timedelta(minutes=5))
     chart_on(nurse, dose.trial.patient, hours(0.25), trial=dose.trial)  # fills no slot
     forbid_compiling()
-    chart_on(nurse, dose.trial.patient, hours(1), trial=dose.trial)
+    chart_on(nurse, dose.trial.patient, first_slot, trial=dose.trial)
     monkeypatch.undo()  # compiling allowed again: the test's own count
     assert pending.count() == slots - 1
 
 
 def test_the_v2_baseline_is_the_latest_observation_of_the_hour_before_the_dose(clock, trial, nurse):
-    """V2 (policy: 60 min): from the hour before, inclusive, to the dose, exclusive; one entered in error left out."""
+    """V2 (policy window before the dose): from its start, inclusive, to the dose, exclusive; one entered in error left
+    out."""
     patient = trial.patient
-    chart_on(nurse, patient, hours(-1.5), respiratory_rate=Decimal("15"))  # before the window
-    edge = chart_on(nurse, patient, hours(-1), respiratory_rate=Decimal("16"))  # its first instant
+    start, _ = protocol.predose_window(hours(0))
+    chart_on(nurse, patient, start - timedelta(minutes=30), respiratory_rate=Decimal("15"))  # before the window
+    edge = chart_on(nurse, patient, start, respiratory_rate=Decimal("16"))  # its first instant
     assert selectors.predose_check(patient, hours(0)).baseline_at == edge.observed_at
     latest = chart_on(nurse, patient, hours(-0.25), respiratory_rate=Decimal("17"))
     chart_on(nurse, patient, hours(0), respiratory_rate=Decimal("18"))  # at the dose: after the window
     assert selectors.predose_check(patient, hours(0)).baseline_at == latest.observed_at
     services.mark_observation_entered_in_error(actor=nurse, observation=latest, reason="charted on the wrong patient")
     assert selectors.predose_check(patient, hours(0)).baseline_at == edge.observed_at
-    assert selectors.predose_check(patient, hours(-1.5)).baseline_at is None  # charted at the dose: not before it
+    # A dose at the time of the observation before the window: that observation is not before it, none is.
+    assert selectors.predose_check(patient, start - timedelta(minutes=30)).baseline_at is None
 
 
 def test_giving_a_test_dose_compiles_no_read_after_the_first(clock, dose, make_patient, ward, nurse, neurologist,
@@ -124,12 +125,12 @@ def test_giving_a_test_dose_compiles_no_read_after_the_first(clock, dose, make_p
     chart_on(nurse, other.patient, hours(-0.5), trial=other)
     forbid_compiling()
     given = give_dose(nurse, selectors.trial_to_act_on(nurse, other.pk), hours(0))
-    assert (given.trial_id, given.number, given.dose_mcg) == (other.pk, 1, Decimal("50"))
+    assert (given.trial_id, given.number, given.dose_mcg) == (other.pk, 1, protocol.TEST_DOSE_LADDER_MCG[0])
 
 
 def test_the_trials_doses_and_the_patients_spacing_are_read_as_stored_s3(clock, dose, django_assert_num_queries):
     trial = ScreeningTrial.objects.get(pk=dose.trial_id)
-    assert [_stored(d) for d in selectors.trial_doses(trial)] == [_stored(dose)]
+    assert [columns_of(d) for d in selectors.trial_doses(trial)] == [columns_of(dose)]
     with django_assert_num_queries(0):
         assert [d.trial for d in trial.doses.all()] == [trial]  # read onto the trial, once
-    assert selectors.earliest_test_dose_at(trial) == dose.administered_at + timedelta(hours=24)
+    assert selectors.earliest_test_dose_at(trial) == dose.administered_at + protocol.TEST_DOSE_SPACING

@@ -7,17 +7,13 @@ from decimal import Decimal
 import pytest
 from django.db.models import Prefetch, Q
 
+from tests.support import columns_of
 from tests.titration.support import at, refill
 from titration import selectors
 from titration.models import PENDING, WAS_IN_FORCE, DoseChange, Pump
 from titration.services.dose_changes import propose_dose_change
-from wardflow.compiled import columns
 
 pytestmark = pytest.mark.django_db
-
-
-def _stored(instance) -> dict:
-    return {name: getattr(instance, name) for name in columns(type(instance))}
 
 
 def _actors(change: DoseChange) -> list[str | None]:
@@ -48,11 +44,11 @@ def test_a_pumps_history_is_read_as_prefetch_related_reads_it(pump_with_a_past, 
         actors = [_actors(change) for change in changes]
         refilled_by = [r.refilled_by.username for r in refills]
         assert all(c.pump is pump for c in changes) and all(r.pump is pump for r in refills)
-    assert [_stored(c) for c in changes] == [_stored(c) for c in stored.dose_changes.all()]
+    assert [columns_of(c) for c in changes] == [columns_of(c) for c in stored.dose_changes.all()]
     assert [c.new_daily_dose_mcg for c in changes] == [Decimal("110"), Decimal("100")]
     assert actors == [_actors(change) for change in stored.dose_changes.all()]
     assert actors[1][:2] == ["dr_nolan", "dr_nolan"]  # the initial program: proposed and signed
-    assert [_stored(r) for r in refills] == [_stored(r) for r in stored.refills.all()]
+    assert [columns_of(r) for r in refills] == [columns_of(r) for r in stored.refills.all()]
     assert refilled_by == ["nina"]
 
 
@@ -70,7 +66,7 @@ def test_the_refill_schedule_follows_the_programs_in_force_and_a_pending_strengt
         Q(state__in=WAS_IN_FORCE) | Q(state__in=PENDING, concentration_mcg_per_ml__isnull=False)
     )
     changes = selectors.refill_schedule_changes(pump)
-    assert [_stored(c) for c in changes] == [_stored(c) for c in expected]
+    assert [columns_of(c) for c in changes] == [columns_of(c) for c in expected]
     assert [c.new_daily_dose_mcg for c in changes] == [Decimal("100")]  # the proposal keeps the strength: not read
     assert all(c.pump is pump for c in changes)
 

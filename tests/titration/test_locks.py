@@ -11,18 +11,14 @@ from django.db import transaction
 from screening.models import ScreeningTrial
 from screening.services.trials import lock_trial
 from tests.perf.test_row_locks import lockable_now
+from tests.support import columns_of
 from titration import selectors
 from titration.models import DoseChange, Pump
 from titration.services.pumps import _lock_pump, locked_change
-from wardflow.compiled import columns
 from wardflow.patients.models import Patient
 from wardflow.staff.models import Role
 
 pytestmark = pytest.mark.django_db
-
-
-def _stored(instance) -> dict:
-    return {name: getattr(instance, name) for name in columns(type(instance))}
 
 
 def test_the_locked_pump_is_read_with_its_patient_and_program_in_force_as_stored(
@@ -33,9 +29,9 @@ def test_the_locked_pump_is_read_with_its_patient_and_program_in_force_as_stored
         pump = _lock_pump(active_pump.pk)
         with django_assert_num_queries(0):
             patient, program = pump.patient, pump.active_change
-    assert _stored(pump) == _stored(stored)
-    assert _stored(patient) == _stored(stored.patient)
-    assert _stored(program) == _stored(stored.active_change)
+    assert columns_of(pump) == columns_of(stored)
+    assert columns_of(patient) == columns_of(stored.patient)
+    assert columns_of(program) == columns_of(stored.active_change)
     assert program.new_daily_dose_mcg == Decimal("100")
     assert program.segments == stored.active_change.segments  # a JSON field, decoded as the ORM does
 
@@ -79,8 +75,8 @@ def test_the_locked_trial_is_read_with_its_patient_and_ward(active_pump, django_
         locked = lock_trial(trial)
         with django_assert_num_queries(0):
             patient, ward = locked.patient, locked.patient.ward
-    assert _stored(locked) == _stored(trial)
-    assert (_stored(patient), _stored(ward)) == (_stored(trial.patient), _stored(trial.patient.ward))
+    assert columns_of(locked) == columns_of(trial)
+    assert (columns_of(patient), columns_of(ward)) == (columns_of(trial.patient), columns_of(trial.patient.ward))
 
 
 def test_a_change_signed_but_not_programmed_reads_no_programmer(signed_initial):

@@ -27,8 +27,7 @@ def in_reach(read: CompiledRows, user, pk: int):
     act sends this read, compiled once."""
     if not sees_own_wards(user):
         return None
-    found = read.all(pk, user.pk)
-    return found[0] if found else None
+    return read.first(pk, user.pk)
 
 
 def reach_read(model, ward: str, *related, fields: tuple[str, ...] = ()) -> CompiledRows:
