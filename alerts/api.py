@@ -5,6 +5,7 @@ from rest_framework import mixins, serializers
 from rest_framework.response import Response
 
 from wardflow.api.filters import state_filter
+from wardflow.api.serializers import ModelSerializer
 from wardflow.api.views import WardflowAPIView
 from wardflow.staff.models import Role
 
@@ -15,7 +16,7 @@ from .selectors import visible_alerts
 CLINICAL_ROLES = frozenset({Role.NURSE, Role.NEUROLOGIST})
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(ModelSerializer):
     ward = serializers.SlugRelatedField(slug_field="code", read_only=True)
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 

@@ -10,6 +10,7 @@ from wardflow.api.entries import ENTERED_IN_ERROR_FIELDS, EnteredInErrorSerializ
 from wardflow.api.entries import EnteredInErrorReasonSerializer as CorrectionSerializer
 from wardflow.api.fields import MAX_INTEGER, AwareDateTimeField
 from wardflow.api.filters import state_filter, ward_filter
+from wardflow.api.serializers import ModelSerializer, Serializer
 from wardflow.api.views import WardflowAPIView
 from wardflow.clinical_time import ward_today
 from wardflow.patients.selectors import patient_to_act_on, visible_patients
@@ -24,7 +25,7 @@ DOSE = {"max_digits": 6, "decimal_places": 1}
 TIME = serializers.DateTimeField()
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(ModelSerializer):
     assessed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -33,7 +34,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
                   "assessed_by", "note"]  # fmt: skip
 
 
-class TestDoseSerializer(EnteredInErrorSerializer, serializers.ModelSerializer):
+class TestDoseSerializer(EnteredInErrorSerializer, ModelSerializer):
     observations_due = serializers.SerializerMethodField()
     assessment = serializers.SerializerMethodField()
     given_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -56,12 +57,12 @@ class TestDoseSerializer(EnteredInErrorSerializer, serializers.ModelSerializer):
             return None
 
 
-class SuggestionSerializer(serializers.Serializer):
+class SuggestionSerializer(Serializer):
     response = serializers.CharField(allow_null=True)
     reason = serializers.CharField()
 
 
-class TrialSerializer(serializers.Serializer):
+class TrialSerializer(Serializer):
     id = serializers.IntegerField()
     patient = serializers.IntegerField(source="patient_id")
     state = serializers.CharField()
@@ -97,13 +98,13 @@ class TrialSerializer(serializers.Serializer):
         return trial.patient.cautions(ward_today())
 
 
-class OpenTrialSerializer(serializers.Serializer):
+class OpenTrialSerializer(Serializer):
     first_dose_mcg = serializers.DecimalField(required=False, **DOSE)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class GiveDoseSerializer(serializers.Serializer):
+class GiveDoseSerializer(Serializer):
     administered_at = AwareDateTimeField()
     dose_mcg = serializers.DecimalField(**DOSE)
     volume_ml = serializers.DecimalField(max_digits=5, decimal_places=2)
@@ -115,13 +116,13 @@ class GiveDoseSerializer(serializers.Serializer):
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class News2Serializer(serializers.Serializer):
+class News2Serializer(Serializer):
     score = serializers.IntegerField()
     risk = serializers.ChoiceField(choices=[r.value for r in protocol.News2Risk])
     parameters = serializers.DictField(child=serializers.IntegerField())
 
 
-class ObservationSerializer(EnteredInErrorSerializer, serializers.ModelSerializer):
+class ObservationSerializer(EnteredInErrorSerializer, ModelSerializer):
     observed_at = AwareDateTimeField()
     sedation = serializers.ChoiceField(choices=[s.value for s in protocol.Sedation])
     signs = serializers.ListField(child=serializers.CharField(), required=False, default=list)
@@ -145,7 +146,7 @@ class ObservationSerializer(EnteredInErrorSerializer, serializers.ModelSerialize
         return selectors.observation_news2(observation).as_dict()
 
 
-class AssessSerializer(serializers.Serializer):
+class AssessSerializer(Serializer):
     response = serializers.ChoiceField(choices=[r.value for r in protocol.Response])
     # S8: the act itself refuses 0 h or less, citing the rule.
     duration_hours = serializers.DecimalField(max_digits=4, decimal_places=1, required=False)
@@ -153,7 +154,7 @@ class AssessSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(Serializer):
     reason = serializers.CharField()
 
 

@@ -15,6 +15,7 @@ from wardflow.api.entries import ENTERED_IN_ERROR_FIELDS, EnteredInErrorSerializ
 from wardflow.api.entries import EnteredInErrorReasonSerializer as CorrectionSerializer
 from wardflow.api.fields import AwareDateTimeField, VisibleRelatedField
 from wardflow.api.filters import ward_filter
+from wardflow.api.serializers import ModelSerializer, Serializer
 from wardflow.api.views import WardflowAPIView
 from wardflow.patients.selectors import visible_patients
 from wardflow.staff.models import Role, SignatureMeaning
@@ -43,7 +44,7 @@ def shown(value: Decimal | None, places: str, rounding=ROUND_HALF_EVEN) -> str |
     return None if value is None else str(value.quantize(Decimal(places), rounding=rounding))
 
 
-class SegmentSerializer(serializers.Serializer):
+class SegmentSerializer(Serializer):
     start = serializers.RegexField(r"^([01]\d|2[0-3]):[0-5]\d$", help_text="HH:MM, local time of day")
     percent = serializers.DecimalField(max_digits=5, decimal_places=1, min_value=Decimal("0.1"))
 
@@ -56,7 +57,7 @@ APPROVED_VALUES = (
 )  # fmt: skip
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(Serializer):
     """T15: how long the old strength left in the dead space runs at the new rate, and the daily dose meanwhile
     (hours to 0.1 h, mcg/day to 0.01, half-even); `warning` when more than 20 % (policy) off the intended dose."""
 
@@ -72,12 +73,12 @@ def transition_body(change: DoseChange) -> dict | None:
     return {key: change.concentration_transition[key] for key in ("hours", "daily_dose_mcg_during", "warning")}
 
 
-class BandSerializer(serializers.Serializer):
+class BandSerializer(Serializer):
     min_percent = serializers.DecimalField(max_digits=5, decimal_places=1)
     max_percent = serializers.DecimalField(max_digits=5, decimal_places=1)
 
 
-class DoseChangeSerializer(serializers.ModelSerializer):
+class DoseChangeSerializer(ModelSerializer):
     percent_change = serializers.SerializerMethodField()
     allowed_band = serializers.SerializerMethodField()
     concentration_transition = serializers.SerializerMethodField()
@@ -123,7 +124,7 @@ class DoseChangeSerializer(serializers.ModelSerializer):
         }
 
 
-class RefillRecordSerializer(EnteredInErrorSerializer, serializers.ModelSerializer):
+class RefillRecordSerializer(EnteredInErrorSerializer, ModelSerializer):
     """A refill as recorded (R5); one entered in error stays, flagged (D4)."""
 
     refilled_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -135,7 +136,7 @@ class RefillRecordSerializer(EnteredInErrorSerializer, serializers.ModelSerializ
                   "aseptic_technique", "refilled_by", *ENTERED_IN_ERROR_FIELDS]  # fmt: skip
 
 
-class PumpSerializer(serializers.Serializer):
+class PumpSerializer(Serializer):
     id = serializers.IntegerField()
     patient = serializers.IntegerField(source="patient_id")
     screening_trial = serializers.IntegerField(source="screening_trial_id", allow_null=True)
@@ -200,7 +201,7 @@ class PumpSerializer(serializers.Serializer):
         return ROUNDING
 
 
-class RegistrySerializer(serializers.Serializer):
+class RegistrySerializer(Serializer):
     id = serializers.IntegerField()
     patient = serializers.IntegerField(source="patient_id")
     mrn = serializers.CharField(source="patient.mrn")
@@ -220,7 +221,7 @@ class RegistrySerializer(serializers.Serializer):
     get_days_to_alarm = PumpSerializer.get_days_to_alarm
 
 
-class ImplantSerializer(serializers.Serializer):
+class ImplantSerializer(Serializer):
     implanted_at = AwareDateTimeField()
     model = serializers.CharField(max_length=100)
     serial = serializers.CharField(max_length=60)
@@ -234,12 +235,12 @@ class ImplantSerializer(serializers.Serializer):
     elective_replacement_at = serializers.DateField(required=False, allow_null=True, help_text="T13: battery end")
 
 
-class ExplantSerializer(serializers.Serializer):
+class ExplantSerializer(Serializer):
     explanted_at = AwareDateTimeField()
     reason = serializers.CharField()
 
 
-class ReplaceSerializer(serializers.Serializer):
+class ReplaceSerializer(Serializer):
     replaced_at = AwareDateTimeField()
     reason = serializers.CharField()
     model = serializers.CharField(max_length=100)
@@ -251,7 +252,7 @@ class ReplaceSerializer(serializers.Serializer):
     elective_replacement_at = serializers.DateField(required=False, allow_null=True, help_text="T13: battery end")
 
 
-class ProposeSerializer(serializers.Serializer):
+class ProposeSerializer(Serializer):
     kind = serializers.ChoiceField(choices=[k.value for k in protocol.DoseChangeKind])
     new_daily_dose_mcg = serializers.DecimalField(min_value=Decimal("0"), **DOSE)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
@@ -267,7 +268,7 @@ class ProposeSerializer(serializers.Serializer):
         return [{"start": s["start"], "percent": str(s["percent"])} for s in value]
 
 
-class ApproveSerializer(serializers.Serializer):
+class ApproveSerializer(Serializer):
     username = serializers.CharField(
         required=False, default="", help_text="D5: required at the first signature of a login session (token)"
     )
@@ -276,11 +277,11 @@ class ApproveSerializer(serializers.Serializer):
     acknowledge_warnings = serializers.BooleanField(required=False, default=False)
 
 
-class RejectSerializer(serializers.Serializer):
+class RejectSerializer(Serializer):
     reason = serializers.CharField()
 
 
-class ProgrammedSerializer(serializers.Serializer):
+class ProgrammedSerializer(Serializer):
     programmed_at = AwareDateTimeField()
     daily_dose_mcg = serializers.DecimalField(**DOSE)
     concentration_mcg_per_ml = serializers.DecimalField(**STRENGTH)
@@ -289,7 +290,7 @@ class ProgrammedSerializer(serializers.Serializer):
     validate_segments = ProposeSerializer.validate_segments
 
 
-class ReadbackSerializer(serializers.Serializer):
+class ReadbackSerializer(Serializer):
     read_at = AwareDateTimeField()
     daily_dose_mcg = serializers.DecimalField(**DOSE)
     concentration_mcg_per_ml = serializers.DecimalField(**STRENGTH)
@@ -298,7 +299,7 @@ class ReadbackSerializer(serializers.Serializer):
     validate_segments = ProposeSerializer.validate_segments
 
 
-class BlindDoseChangeSerializer(serializers.ModelSerializer):
+class BlindDoseChangeSerializer(ModelSerializer):
     """T12: a dose change as the clinicians entering values blind receive it: its state and who did what, without
     the approved values."""
 
@@ -315,7 +316,7 @@ class BlindDoseChangeSerializer(serializers.ModelSerializer):
                   "programmed_at", "read_back_by", "read_back_at"]  # fmt: skip
 
 
-class NewProgramSerializer(serializers.Serializer):
+class NewProgramSerializer(Serializer):
     """T15: the program for a new strength filled at a refill."""
 
     new_daily_dose_mcg = serializers.DecimalField(min_value=Decimal("0"), **DOSE)
@@ -324,7 +325,7 @@ class NewProgramSerializer(serializers.Serializer):
     validate_segments = ProposeSerializer.validate_segments
 
 
-class RefillSerializer(serializers.Serializer):
+class RefillSerializer(Serializer):
     refilled_at = AwareDateTimeField()
     volume_removed_ml = serializers.DecimalField(**VOLUME)
     volume_added_ml = serializers.DecimalField(**VOLUME)
@@ -351,7 +352,7 @@ class RefillResponseSerializer(PumpSerializer):
     transition = TransitionSerializer(required=False)
 
 
-class PhaseSerializer(serializers.Serializer):
+class PhaseSerializer(Serializer):
     phase = serializers.ChoiceField(choices=[p.value for p in protocol.Phase])
     reason = serializers.CharField()
 

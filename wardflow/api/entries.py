@@ -3,10 +3,12 @@ and by whom, when and why (D4)."""
 
 from rest_framework import serializers
 
+from wardflow.api.serializers import Serializer
+
 ENTERED_IN_ERROR_FIELDS = ["entered_in_error", "entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"]
 
 
-class EnteredInErrorSerializer(serializers.Serializer):
+class EnteredInErrorSerializer(Serializer):
     """D4: a record entered in error stays in every list, flagged; list the fields in a model serializer's Meta with
     ENTERED_IN_ERROR_FIELDS (its querysets select `entered_in_error_by`)."""
 
@@ -16,7 +18,7 @@ class EnteredInErrorSerializer(serializers.Serializer):
     entered_in_error_reason = serializers.CharField(read_only=True)
 
 
-class EnteredInErrorReasonSerializer(serializers.Serializer):
+class EnteredInErrorReasonSerializer(Serializer):
     """D4: the reason a record is marked entered in error (a blank one is refused by the act, citing the rule)."""
 
     reason = serializers.CharField(allow_blank=True, trim_whitespace=False)

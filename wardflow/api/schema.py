@@ -6,8 +6,10 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from wardflow.api.serializers import Serializer
 
-class ErrorSerializer(serializers.Serializer):
+
+class ErrorSerializer(Serializer):
     detail = serializers.CharField()
     rule = serializers.CharField(required=False, allow_null=True, help_text="the protocol rule id, e.g. S3, T4")
 

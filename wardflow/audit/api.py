@@ -15,6 +15,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from wardflow.api.filters import TimeFilter
+from wardflow.api.serializers import ModelSerializer, Serializer
 from wardflow.api.views import WardflowAPIView
 from wardflow.staff.models import Role
 
@@ -28,7 +29,7 @@ CSV_FIELDS = [
 ]  # fmt: skip
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(ModelSerializer):
     actor = serializers.CharField(source="actor_username", read_only=True)
 
     class Meta:
@@ -183,7 +184,7 @@ class AuditEventListView(mixins.ListModelMixin, WardflowAPIView):
         return self.list(request)
 
 
-class CheckpointStatusSerializer(serializers.Serializer):
+class CheckpointStatusSerializer(Serializer):
     sequence = serializers.IntegerField(allow_null=True)
     events = serializers.IntegerField(allow_null=True)
     ok = serializers.BooleanField()
@@ -231,7 +232,7 @@ class AuditVerifyView(WardflowAPIView):
         )
 
 
-class AuditCheckpointSerializer(serializers.ModelSerializer):
+class AuditCheckpointSerializer(ModelSerializer):
     taken_by = serializers.CharField(source="taken_by.username", default=None, read_only=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from wardflow.api.fields import SlugRelatedField
+from wardflow.api.serializers import ModelSerializer
 from wardflow.api.views import WardflowAPIView
 from wardflow.clinical_time import ward_today
 from wardflow.protocol import AgeBand
@@ -16,7 +17,7 @@ from .selectors import visible_patients
 CLINICAL_ROLES = frozenset({Role.NURSE, Role.NEUROLOGIST})
 
 
-class PatientSerializer(serializers.ModelSerializer):
+class PatientSerializer(ModelSerializer):
     ward = SlugRelatedField(slug_field="code", queryset=Ward.objects.all())
     age_years = serializers.SerializerMethodField()
     age_band = serializers.SerializerMethodField()
@@ -43,7 +44,7 @@ class PatientSerializer(serializers.ModelSerializer):
         return patient.cautions(ward_today())
 
 
-class PatientFlagsSerializer(serializers.ModelSerializer):
+class PatientFlagsSerializer(ModelSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, write_only=True)
 
     class Meta:

@@ -5,6 +5,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from wardflow.api.serializers import ModelSerializer, Serializer
 from wardflow.api.views import WardflowAPIView
 
 from . import services
@@ -15,7 +16,7 @@ from .models import Role, Ward
 TokenResponse = inline_serializer("TokenResponse", {"token": serializers.CharField()})
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
@@ -65,7 +66,7 @@ class LogoutView(_TokenView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WardSerializer(serializers.ModelSerializer):
+class WardSerializer(ModelSerializer):
     class Meta:
         model = Ward
         fields = ["id", "code", "name"]

@@ -1,0 +1,69 @@
+"""A serializer class builds its fields once (`wardflow/api/serializers.py`); every instance binds copies of its own,
+as DRF's fields built anew would be: nothing one request binds or validates reaches another's."""
+
+from decimal import Decimal
+
+import pytest
+from rest_framework import serializers
+
+from titration.api import DoseChangeSerializer, PumpSerializer, RefillResponseSerializer
+from wardflow.api.serializers import Serializer
+
+
+class DoseEntry(Serializer):
+    dose_mcg = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=Decimal("0"))
+    segments = serializers.ListField(child=serializers.CharField(), required=False)
+    notes = serializers.JSONField(default=[])
+
+
+@pytest.fixture
+def built_anew(monkeypatch):
+    """The class's fields as if no instance had built them yet; the calls to DRF's own building, counted."""
+    calls = []
+    built = serializers.ModelSerializer.get_fields
+
+    def counted(serializer):
+        calls.append(type(serializer))
+        return built(serializer)
+
+    monkeypatch.delattr(DoseChangeSerializer, "_built_fields", raising=False)
+    monkeypatch.setattr(serializers.ModelSerializer, "get_fields", counted)
+    return calls
+
+
+def test_a_model_serializer_introspects_its_model_once_for_every_instance(built_anew):
+    first, second = DoseChangeSerializer(), DoseChangeSerializer()
+    assert set(first.fields) == set(second.fields) and "new_daily_dose_mcg" in first.fields
+    assert built_anew == [DoseChangeSerializer]
+
+
+def test_each_instance_binds_fields_of_its_own():
+    first, second = DoseChangeSerializer(context={"n": 1}), DoseChangeSerializer(context={"n": 2})
+    for name in first.fields:
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first and second.fields[name].parent is second
+    # A method field answers through its own serializer (T12 reads the caller from that serializer's context).
+    assert first.fields["percent_change"].context == {"n": 1}
+    assert second.fields["percent_change"].context == {"n": 2}
+
+
+def test_a_nested_serializer_a_list_and_a_mutable_default_are_never_shared():
+    first, second = PumpSerializer(), PumpSerializer()
+    assert first.fields["dose_changes"].child is not second.fields["dose_changes"].child
+    assert first.fields["dose_changes"].child.parent is first.fields["dose_changes"]
+    entry, other = DoseEntry(), DoseEntry()
+    assert entry.fields["segments"].child is not other.fields["segments"].child
+    assert entry.fields["notes"].default == [] and entry.fields["notes"].default is not other.fields["notes"].default
+
+
+def test_a_subclass_builds_its_own_fields():
+    assert {"dose_change", "transition"} <= set(RefillResponseSerializer().fields)
+    assert not {"dose_change", "transition"} & set(PumpSerializer().fields)
+
+
+def test_one_instances_refused_input_leaves_the_next_ones_fields_as_built():
+    refused = DoseEntry(data={"dose_mcg": "-1"})
+    assert not refused.is_valid() and set(refused.errors) == {"dose_mcg"}
+    accepted = DoseEntry(data={"dose_mcg": "5", "segments": ["08:00"]})
+    assert accepted.is_valid(), accepted.errors
+    assert accepted.validated_data == {"dose_mcg": Decimal("5.0"), "segments": ["08:00"], "notes": []}
