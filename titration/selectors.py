@@ -12,7 +12,7 @@ from screening.models import ScreeningTrial
 from screening.selectors import correction_refusal, scored_observations
 from wardflow import protocol
 from wardflow.clinical_time import shown, ward_local, ward_today
-from wardflow.compiled import CompiledRead, CompiledRows, keep_onto, of_parent, read_onto
+from wardflow.compiled import CompiledRead, CompiledRows, of_parent, read_onto
 from wardflow.errors import DomainError, InvalidInput, RoleNotAllowed, WorkflowConflict
 from wardflow.patients.selectors import in_reach, reach_read, visible_patients
 from wardflow.policy import current_policy
@@ -68,31 +68,6 @@ def with_history(pump: Pump) -> Pump:
     read_onto(pump, "dose_changes", _DOSE_CHANGES)
     read_onto(pump, "refills", _REFILLS)
     return pump
-
-
-def history_reads(pump_id: int) -> tuple[tuple[CompiledRows, tuple], ...]:
-    """The reads of `with_history`, for an act that sends them with its lock (`read_together`); `keep_history`
-    keeps what they read."""
-    return (_DOSE_CHANGES, (pump_id,)), (_REFILLS, (pump_id,))
-
-
-def keep_history(pump: Pump, changes: list[DoseChange], refills: list[Refill]) -> Pump:
-    keep_onto(pump, "dose_changes", changes)
-    keep_onto(pump, "refills", refills)
-    return pump
-
-
-def with_new_refill(pump: Pump, refill: Refill) -> None:
-    """The history read with the pump's lock, as a refill just recorded leaves it: among the refills, newest first
-    (as `Refill`'s order; first among those of the same time, as the last entered)."""
-    refills = sorted([refill, *pump.refills.all()], key=lambda each: each.refilled_at, reverse=True)
-    keep_onto(pump, "refills", refills)
-
-
-def dose_change_history_again(pump: Pump) -> list[DoseChange]:
-    """`dose_change_history` read anew, in place of what was kept: an act that has added a change answers with it."""
-    keep_onto(pump, "dose_changes", _DOSE_CHANGES.all(pump.pk))
-    return list(pump.dose_changes.all())
 
 
 def dose_change_history(pump: Pump) -> list[DoseChange]:

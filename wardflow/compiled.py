@@ -7,7 +7,6 @@ fields' own converters (JSON fields, e.g.), as the ORM's would."""
 
 import functools
 from collections.abc import Callable
-from contextlib import ExitStack
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
@@ -30,16 +29,10 @@ class CompiledRead:
         return sql, params, slots, compiler.get_converters([expression for expression, _, _ in compiler.select])
 
     def rows(self, *values) -> list[tuple]:
+        sql, params, slots, converters = self._statement
         with connection.cursor() as cursor:
-            self.send(cursor, values)
-            return self.received(cursor)
-
-    def send(self, cursor, values: tuple) -> None:
-        sql, params, slots, _ = self._statement
-        cursor.execute(sql, _bound(params, slots, values))
-
-    def received(self, cursor) -> list[tuple]:
-        rows, converters = cursor.fetchall(), self._statement[3]
+            cursor.execute(sql, _bound(params, slots, values))
+            rows = cursor.fetchall()
         if not converters:
             return rows
         return [_converted(row, converters) for row in rows]
@@ -125,16 +118,7 @@ class CompiledRows:
         return self._build(*placeholders).values_list(*names)
 
     def all(self, *values) -> list[Model]:
-        return self.instances(self._read.rows(*values))
-
-    def send(self, cursor, values: tuple) -> None:
-        self._read.send(cursor, values)
-
-    def received(self, cursor) -> list[Model]:
-        return self.instances(self._read.received(cursor))
-
-    def instances(self, rows: list[tuple]) -> list[Model]:
-        return [self._instance(row) for row in rows]
+        return [self._instance(row) for row in self._read.rows(*values)]
 
     def first(self, *values) -> Model | None:
         found = self.all(*values)
@@ -161,45 +145,23 @@ class LockedRow(CompiledRows):
         super().__init__(model, lambda pk: model.objects.select_for_update(of=("self",)).filter(pk=pk), *related)
 
     def get(self, pk: int) -> Model:
-        return self.one(self.all(pk), pk)
-
-    def one(self, found: list[Model], pk: int) -> Model:
-        if not found:
+        if (found := self.first(pk)) is None:
             raise self.model.DoesNotExist(f"{self.model._meta.object_name} {pk} does not exist.")
-        return found[0]
-
-
-def read_together(*reads: tuple[CompiledRows, tuple]) -> list[list[Model]]:
-    """Compiled reads (each with its values) sent in one round trip, psycopg's pipeline mode, each answered as its
-    `all` would. PostgreSQL runs them in the order given, each once the one before has finished: a read that follows
-    a locking one reads what the lock now holds."""
-    connection.ensure_connection()
-    with connection.connection.pipeline(), ExitStack() as cursors:
-        sent = []
-        for read, values in reads:
-            cursor = cursors.enter_context(connection.cursor())
-            read.send(cursor, values)
-            sent.append((read, cursor))
-        return [read.received(cursor) for read, cursor in sent]
+        return found
 
 
 def read_onto(instance: Model, name: str, read: CompiledRows) -> list[Model]:
     """The rows of the reverse relation `name` of `instance`, read by `read` (its placeholder: the instance's id) once
     and kept where `prefetch_related` keeps them: `.all()` answers them from then on, and each row's own relation
     answers `instance`, with no query."""
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
     manager = getattr(instance, name)
-    if manager.field.remote_field.cache_name not in instance.__dict__.get("_prefetched_objects_cache", {}):
-        keep_onto(instance, name, read.all(instance.pk))
+    if manager.field.remote_field.cache_name not in cache:
+        rows = of_parent(read.all(instance.pk), manager.field.name, instance)
+        queryset = manager._apply_rel_filters(manager.model._default_manager.all())
+        queryset._result_cache, queryset._prefetch_done = rows, True
+        cache[manager.field.remote_field.cache_name] = queryset
     return list(manager.all())
-
-
-def keep_onto(instance: Model, name: str, rows: list[Model]) -> None:
-    """`rows`, read by `instance`'s id, kept as the rows of its reverse relation `name` (as `read_onto` keeps
-    them), in place of any kept before."""
-    manager = getattr(instance, name)
-    queryset = manager._apply_rel_filters(manager.model._default_manager.all())
-    queryset._result_cache, queryset._prefetch_done = of_parent(rows, manager.field.name, instance), True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[manager.field.remote_field.cache_name] = queryset
 
 
 def of_parent(rows: list[Model], name: str, parent: Model) -> list[Model]:

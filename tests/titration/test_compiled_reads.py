@@ -2,15 +2,13 @@
 and the T10/T15 reads of a proposal are compiled once and sent as SQL afterwards (`wardflow/compiled.py`): they must
 read what the ORM reads, and the acts compile no read after their first."""
 
-from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Prefetch, Q
 
 from tests.support import columns_of
-from tests.titration.support import at, pump_of, refill
+from tests.titration.support import at, refill
 from titration import selectors
 from titration.models import PENDING, WAS_IN_FORCE, DoseChange, Pump
 from titration.services.dose_changes import propose_dose_change
@@ -93,33 +91,3 @@ def test_a_refill_compiles_no_read_after_the_first(clock, team, pump_with_a_past
     answer = refill(nurse_client, pump_with_a_past, at(days=6), removed="19.6", added="20")
     assert answer.status_code == 201, answer.json()
     assert len(answer.json()["refills"]) == 3
-
-
-def _table_read(sql: str) -> str | None:
-    """The table a SELECT reads from first; None for any other statement."""
-    return sql.split(" FROM ")[1].split()[0].strip('"') if sql.startswith("SELECT") and " FROM " in sql else None
-
-
-def test_a_refill_reads_its_pumps_lock_and_history_in_one_round_trip_and_nothing_after_r2(clock, team,
-                                                                                        pump_with_a_past):  # fmt: skip
-    """The lock, the dose changes and the refills sent together (psycopg's pipeline: PostgreSQL reads the history once
-    the lock is granted); the answer's history is what they read, with the new refill, and neither is read again."""
-    nurse_client, _ = team
-    clock.move_to(at(days=5))
-    reads = []
-
-    def record(execute, sql, params, many, context):
-        reads.append((_table_read(sql), connection.connection._pipeline is not None))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        answer = refill(nurse_client, pump_with_a_past, at(days=5), removed="19.6", added="20")
-    assert answer.status_code == 201, answer.json()
-    assert [table for table, together in reads if together] == ["titration_pump", "titration_dosechange",
-                                                                 "titration_refill"]  # fmt: skip
-    tables = [table for table, _ in reads]
-    assert tables.count("titration_refill") == 1 and tables.count("titration_dosechange") == 1
-    body = answer.json()
-    assert [datetime.fromisoformat(r["refilled_at"]) for r in body["refills"]] == [at(days=5), at(days=3)]
-    assert [Decimal(c["new_daily_dose_mcg"]) for c in body["dose_changes"]] == [Decimal("110"), Decimal("100")]
-    assert body == pump_of(nurse_client, pump_with_a_past)  # the history as the pump shows it

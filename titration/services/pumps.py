@@ -12,7 +12,7 @@ from screening.models import Assessment, ScreeningTrial
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ensure_clinical_time, shown, ward_timezone, ward_today
-from wardflow.compiled import LockedRow, read_together
+from wardflow.compiled import LockedRow
 from wardflow.errors import InvalidInput
 from wardflow.patients.models import Patient
 from wardflow.patients.signals import pump_implanted
@@ -24,10 +24,8 @@ from ..kinds import AlertKind, AuditAction, CheckKind
 from ..models import PENDING, DoseChange, Pump
 from ..selectors import (
     explant_refusal,
-    history_reads,
     implant_defaults,
     implant_refusal,
-    keep_history,
     phase_refusal,
     range_findings,
     replace_refusal,
@@ -56,13 +54,6 @@ _CHANGE_LOCK = LockedRow(DoseChange, ("proposed_by", ("id", "username")), "appro
 
 def _lock_pump(pk: int) -> Pump:
     return _PUMP_LOCK.get(pk)
-
-
-def locked_pump_with_history(pump: Pump) -> Pump:
-    """The pump locked, with its dose changes and refills read onto it (`with_history`) in the same round trip:
-    PostgreSQL reads them once the lock is granted, so they are the history the act changes."""
-    locked, changes, refills = read_together((_PUMP_LOCK, (pump.pk,)), *history_reads(pump.pk))
-    return keep_history(_PUMP_LOCK.one(locked, pump.pk), changes, refills)
 
 
 def locked_change(change: DoseChange) -> tuple[Pump, DoseChange]:

@@ -21,17 +21,16 @@ from wardflow.staff.models import Role
 from ..kinds import AlertKind, AuditAction, CheckKind
 from ..models import DoseChange, Pump, Refill
 from ..selectors import (
-    dose_change_history_again,
+    dose_change_history,
     estimated_volume,
     pending_concentration_change,
     program_periods,
     refill_refusal,
     refill_safety_problems,
     refill_schedule_changes,
-    with_new_refill,
 )
 from .dose_changes import propose_dose_change
-from .pumps import fill_problem, locked_pump_with_history
+from .pumps import fill_problem, locked_pump
 
 REFILL_ALERT_KINDS = (AlertKind.REFILL_DUE, AlertKind.REFILL_OVERDUE)
 
@@ -59,8 +58,8 @@ def reschedule_refill(
 ) -> None:
     """R2-R4: recompute alarm and refill due from `moment` at the program now in force. R3: the reminders of the
     old due date are closed (pending checks cancelled, open alerts resolved), so that a pump never has a stale or a
-    second open refill reminder; the new date's are scheduled. `changes`: the pump's changes (its history, or as
-    `refill_schedule_changes` reads them), when the caller has read them already. `also_cancel`: kinds of the
+    second open refill reminder; the new date's are scheduled. `changes`: the pump's changes as
+    `refill_schedule_changes` reads them, when the caller has read them already. `also_cancel`: kinds of the
     pump's own checks the caller closes; `also_schedule`: the caller's checks; closed and scheduled with the
     refill's in the same two statements; `save_with`: the pump's fields the caller changed and has not saved,
     written in the same update as the new dates."""
@@ -147,7 +146,7 @@ def record_refill(
         raise refusal
     if problems := refill_safety_problems(septum_access_confirmed, aseptic_technique):
         raise InvalidInput(problems, rule="R6")
-    pump = locked_pump_with_history(pump)  # R2, T15: the programs in force and a new strength's pending one among them
+    pump = locked_pump(pump)
     if refusal := refill_refusal(actor, pump):
         raise refusal
     ensure_clinical_time("refilled_at", refilled_at, pump.patient)
@@ -163,7 +162,10 @@ def record_refill(
     if errors:
         raise InvalidInput(errors, rule="R5" if max(volume_removed_ml, volume_added_ml) > pump.reservoir_ml else "R1")
     new_strength = concentration_mcg_per_ml != pump.concentration_mcg_per_ml
-    changes = list(pump.dose_changes.all())
+    # R2, T15: the programs in force and a new strength's pending program, read once for the refusal, the residual
+    # expected and the new alarm; without a new strength no dose change is added, and the whole history read here
+    # is also the answer's.
+    changes = refill_schedule_changes(pump) if new_strength else dose_change_history(pump)
     _check_new_strength(pump, concentration_mcg_per_ml, new_program, dead_space_ml, changes)
     expected = estimated_volume(pump, refilled_at, program_periods(pump, changes))
     refill = Refill.objects.create(
@@ -178,7 +180,6 @@ def record_refill(
         aseptic_technique=True,
         refilled_by=actor,
     )
-    with_new_refill(pump, refill)  # the answer's history, with no read after the act
     before = {"refill_due_at": pump.refill_due_at, "alarm_at": pump.alarm_at, "dead_space_ml": pump.dead_space_ml}
     # R2: the estimate restarts from the new fill, at the program in force.
     pump.filled_at, pump.volume_after_fill_ml = refilled_at, volume_added_ml
@@ -191,8 +192,7 @@ def record_refill(
         # The proposal reads the pump as filled; the schedule then follows the program it leaves pending (T15).
         pump.save(update_fields=filled)
         change = _propose_for_new_strength(actor, pump, refill, new_program)
-        # The history again, with the program proposed: for the schedule (T15) and the answer.
-        reschedule_refill(pump, refilled_at, actor, dose_change_history_again(pump), also_schedule=[observation])
+        reschedule_refill(pump, refilled_at, actor, also_schedule=[observation])
     else:
         reschedule_refill(pump, refilled_at, actor, changes, also_schedule=[observation], save_with=filled)
     gap = protocol.residual_discrepancy(expected, volume_removed_ml, current_policy())
@@ -236,8 +236,8 @@ def record_refill(
 def _check_new_strength(pump: Pump, strength: Decimal, new_program: dict | None, dead_space_ml: Decimal | None,
                         changes: list[DoseChange]) -> None:  # fmt: skip
     """T15: a fill of another strength than the one programmed comes with the program for it; never while another
-    strength's program is still pending (the reservoir would no longer hold what it was signed for). `changes`: the
-    pump's dose changes."""
+    strength's program is still pending (the reservoir would no longer hold what it was signed for). `changes`: as
+    `refill_schedule_changes` reads them."""
     if pending := pending_concentration_change(pump, changes):
         raise WorkflowConflict(
             f"T15: the program for {pending.concentration_mcg_per_ml} mcg/mL filled at the last refill is still "
