@@ -46,6 +46,12 @@ class DueCheck(models.Model):
         return f"{self.kind} due {self.due_at:%Y-%m-%d %H:%M} ({self.state})"
 
 
+class AlertQuerySet(models.QuerySet):
+    def unresolved(self):
+        """Still in the ward's inbox: open, acknowledged or escalated (A1, A2)."""
+        return self.exclude(state=Alert.State.RESOLVED)
+
+
 class Alert(models.Model):
     class State(models.TextChoices):
         OPEN = "open"
@@ -73,6 +79,8 @@ class Alert(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
         ordering = ["-raised_at", "-id"]

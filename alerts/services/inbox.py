@@ -134,7 +134,7 @@ def _unresolved_alerts(by_subject: bool, by_patient: bool, kinds: int | None) ->
 
     def build(*values):
         values = list(values)
-        alerts = Alert.objects.select_for_update(of=("self",)).exclude(state=Alert.State.RESOLVED)
+        alerts = Alert.objects.unresolved().select_for_update(of=("self",))
         if by_subject:
             alerts = alerts.filter(subject_type=values.pop(0), subject_id=values.pop(0))
         if by_patient:

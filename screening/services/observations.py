@@ -162,7 +162,7 @@ def raise_early_warning_alert(observation: Observation, score: protocol.News2) -
 
 
 def _unresolved_overdue_alerts() -> QuerySet[Alert]:
-    return Alert.objects.filter(kind=AlertKind.OBSERVATION_OVERDUE).exclude(state=Alert.State.RESOLVED)
+    return Alert.objects.unresolved().filter(kind=AlertKind.OBSERVATION_OVERDUE)
 
 
 def _slots_and_overdue(patient) -> QuerySet:

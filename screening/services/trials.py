@@ -180,11 +180,11 @@ def close_trial_schedule(*, actor, trial: ScreeningTrial) -> None:
     alerts.cancel_checks(subject=trial)
     for dose in doses:
         alerts.cancel_checks(subject=dose)
-    overdue = Alert.objects.filter(
+    overdue = Alert.objects.unresolved().filter(
         kind=AlertKind.OBSERVATION_OVERDUE,
         source_check__subject_type=TestDose._meta.label_lower,
         source_check__subject_id__in=[str(dose.pk) for dose in doses],
-    ).exclude(state=Alert.State.RESOLVED)
+    )
     for check in {alert.source_check for alert in overdue.select_related("source_check")}:
         alerts.resolve_alerts(subject=check, kinds=[AlertKind.OBSERVATION_OVERDUE], actor=actor)
     alerts.resolve_alerts(subject=trial, kinds=[AlertKind.NEXT_TEST_DOSE_DUE], actor=actor)
