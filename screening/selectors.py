@@ -2,14 +2,14 @@
 The refusal functions are the single place of their rule: the pages ask them whether to offer an act, the services
 raise what they return."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from wardflow import protocol
 from wardflow.clinical_time import shown, ward_today
-from wardflow.compiled import CompiledRead, CompiledRows, read_onto
+from wardflow.compiled import CompiledRead, CompiledRows, read_onto, time_placeholders
 from wardflow.errors import DomainError, RoleNotAllowed, WorkflowConflict
 from wardflow.patients.selectors import in_reach, reach_read, visible_patients
 from wardflow.policy import current_policy
@@ -324,7 +324,7 @@ def scored_observations(patient) -> QuerySet[Observation]:
 
 
 # Every test dose sends it (V2): compiled once; -1 the patient, then the window's start and end.
-_WINDOW = (datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UTC))
+_WINDOW = time_placeholders(2)
 _LATEST_BASELINE = CompiledRows(
     Observation,
     lambda patient, since, until: (

@@ -151,7 +151,9 @@ _LAST_REFILL = CompiledRows(
 
 def last_refill(pump: Pump) -> Refill | None:
     """D4: the pump's latest refill that counts (not entered in error)."""
-    return next(iter(of_parent(_LAST_REFILL.all(pump.pk), "pump", pump)), None)
+    if (refill := _LAST_REFILL.first(pump.pk)) is not None:
+        of_parent([refill], "pump", pump)
+    return refill
 
 
 def last_fill(pump: Pump) -> tuple[datetime, Decimal] | None:
@@ -455,10 +457,7 @@ def change_waiting(pump: Pump) -> bool:
 
 
 # Every proposal sends these (T10): compiled once; -1 the pump, the patient.
-_ACTIVATED = CompiledRows(
-    DoseChange,
-    lambda pump: DoseChange.objects.filter(pump=pump, state__in=WAS_IN_FORCE).order_by(IN_FORCE_FROM, "id"),
-)
+_ACTIVATED = CompiledRows(DoseChange, lambda pump: programs_in_force(Pump(pk=pump)).order_by("in_force_at", "id"))
 _ASHWORTH = CompiledRead(
     lambda patient: scored_observations(patient).values_list("observed_at", "ashworth_mean"), placeholders=(-1,)
 )

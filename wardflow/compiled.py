@@ -7,6 +7,7 @@ fields' own converters (JSON fields, e.g.), as the ORM's would."""
 
 import functools
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
@@ -59,6 +60,11 @@ class CompiledUpdate:
         with connection.cursor() as cursor:
             cursor.execute(sql, _bound(params, slots, values))
             return cursor.rowcount
+
+
+def time_placeholders(count: int) -> tuple[datetime, ...]:
+    """Placeholders for a statement's times: the first days of year 1, a time no query of the ward's takes."""
+    return tuple(datetime(1, 1, 1 + day, tzinfo=UTC) for day in range(count))
 
 
 def _with_slots(compiled: tuple[str, tuple], placeholders: tuple) -> tuple[str, list, dict[int, int]]:

@@ -3,11 +3,11 @@ due or moot (never a Celery ETA task)."""
 
 import functools
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.utils import timezone
 
-from wardflow.compiled import CompiledUpdate
+from wardflow.compiled import CompiledUpdate, time_placeholders
 
 from ..models import DueCheck, subject_key
 
@@ -72,4 +72,4 @@ def _subject_cancel(kinds: int | None) -> CompiledUpdate:
     return CompiledUpdate(build, placeholders)
 
 
-_CLOSED_AT = datetime(1, 1, 1, tzinfo=UTC)  # a placeholder no check is closed at
+(_CLOSED_AT,) = time_placeholders(1)

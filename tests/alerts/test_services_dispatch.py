@@ -51,6 +51,22 @@ def test_a_check_resolved_before_it_fell_due_closes_silently(patient):
 
 
 @pytest.mark.django_db
+def test_cancelling_a_subjects_checks_closes_its_own_pending_ones_of_the_kinds_named(patient, make_patient, ward):
+    """No kind named closes none; no kinds given closes every one of the subject's; another subject's stay due."""
+    other = make_patient(ward, "MRN-2")
+    with transaction.atomic():
+        own = [services.schedule_check(kind, due_at=T0, patient=patient, subject=patient)
+               for kind in (CHECK, "test.nothing_to_do")]  # fmt: skip
+        kept = services.schedule_check(CHECK, due_at=T0, patient=other, subject=other)
+        assert services.cancel_checks(subject=patient, kinds=[]) == 0
+        assert DueCheck.objects.filter(state=DueCheck.State.PENDING).count() == 3
+        assert services.cancel_checks(subject=patient) == 2
+    assert {check.state for check in DueCheck.objects.filter(pk__in=[c.pk for c in own])} == {"cancelled"}
+    assert DueCheck.objects.get(pk=kept.pk).state == DueCheck.State.PENDING
+    assert services.dispatch_due_checks(now=T0 + timedelta(hours=1)).done == 1  # the other patient's alone
+
+
+@pytest.mark.django_db
 def test_a_failing_check_is_retried_later_and_leaves_no_partial_alert(patient):
     check = schedule(patient, explode=True)
     report = services.dispatch_due_checks(now=T0)

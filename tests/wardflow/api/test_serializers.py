@@ -56,14 +56,20 @@ def test_a_nested_serializer_a_list_and_a_mutable_default_are_never_shared():
     assert entry.fields["notes"].default == [] and entry.fields["notes"].default is not other.fields["notes"].default
 
 
-def test_a_subclass_builds_its_own_fields():
-    assert {"dose_change", "transition"} <= set(RefillResponseSerializer().fields)
+def test_a_subclass_builds_its_own_fields_after_its_parent(monkeypatch):
+    """The refill's answer adds the proposed change and its transition (T15) to the pump's fields, built after the
+    pump's: a subclass never answers with the fields its parent kept."""
+    for cls in (PumpSerializer, RefillResponseSerializer):
+        monkeypatch.delattr(cls, "_built_fields", raising=False)
     assert not {"dose_change", "transition"} & set(PumpSerializer().fields)
+    assert {"dose_change", "transition"} <= set(RefillResponseSerializer().fields)
 
 
-def test_one_instances_refused_input_leaves_the_next_ones_fields_as_built():
-    refused = DoseEntry(data={"dose_mcg": "-1"})
-    assert not refused.is_valid() and set(refused.errors) == {"dose_mcg"}
-    accepted = DoseEntry(data={"dose_mcg": "5", "segments": ["08:00"]})
-    assert accepted.is_valid(), accepted.errors
-    assert accepted.validated_data == {"dose_mcg": Decimal("5.0"), "segments": ["08:00"], "notes": []}
+def test_a_default_one_request_changes_does_not_reach_the_next():
+    first = DoseEntry(data={"dose_mcg": "5"})
+    assert first.is_valid(), first.errors
+    first.validated_data["notes"].append("given late")
+    second = DoseEntry(data={"dose_mcg": "-1"})
+    assert not second.is_valid() and set(second.errors) == {"dose_mcg"}  # a field's own rule still applies
+    third = DoseEntry(data={"dose_mcg": "5"})
+    assert third.is_valid() and third.validated_data == {"dose_mcg": Decimal("5.0"), "notes": []}
