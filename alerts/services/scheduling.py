@@ -7,16 +7,14 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from wardflow.compiled import CompiledUpdate, time_placeholders
+from wardflow.compiled import CompiledInsert, CompiledUpdate, time_placeholders
 
 from ..models import DueCheck, subject_key
 
 
 def schedule_check(kind: str, *, due_at: datetime, patient=None, subject=None, payload: dict | None = None) -> DueCheck:
     """Create a durable due-check row; call it inside the transaction of the change that makes it due."""
-    check = due_check(kind, due_at=due_at, patient=patient, subject=subject, payload=payload)
-    check.save(force_insert=True)
-    return check
+    return schedule([due_check(kind, due_at=due_at, patient=patient, subject=subject, payload=payload)])[0]
 
 
 def schedule_checks(kind: str, *, dues: Iterable[tuple[datetime, dict]], patient=None, subject=None) -> list[DueCheck]:
@@ -39,7 +37,7 @@ def due_check(kind: str, *, due_at: datetime, patient=None, subject=None, payloa
 def schedule(checks: Iterable[DueCheck]) -> list[DueCheck]:
     """Due checks of any kinds (`due_check`) in one insert; call it inside the transaction of the change that makes
     them due."""
-    return DueCheck.objects.bulk_create(checks)
+    return _INSERT.save(list(checks))
 
 
 def cancel_checks(*, subject=None, kinds: Iterable[str] | None = None, ids: Iterable[int] | None = None) -> int:
@@ -73,3 +71,5 @@ def _subject_cancel(kinds: int | None) -> CompiledUpdate:
 
 
 (_CLOSED_AT,) = time_placeholders(1)
+# Every act that makes checks due sends it (a test dose's observation slots, a refill's reminders).
+_INSERT = CompiledInsert(DueCheck)

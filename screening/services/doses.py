@@ -11,6 +11,7 @@ from alerts import services as alerts
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ensure_clinical_time, shown
+from wardflow.compiled import CompiledInsert, save_fields
 from wardflow.errors import InvalidInput, WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import TrialState
@@ -27,6 +28,8 @@ from ..selectors import (
     trial_doses,
 )
 from .trials import lock_trial
+
+_DOSE_INSERT = CompiledInsert(TestDose)
 
 
 @transaction.atomic
@@ -88,7 +91,7 @@ def give_test_dose(
     overridden = not predose.ok and bool(override_reason.strip())
     if not predose.ok and not overridden:
         raise predose_refusal(predose)
-    dose = TestDose.objects.create(
+    dose = _DOSE_INSERT.create(
         trial=trial,
         number=number,
         dose_mcg=dose_mcg,
@@ -104,7 +107,7 @@ def give_test_dose(
     # A dose just given has no assessment yet (S7): whoever reads the dose need not look one up.
     TestDose.assessment.related.set_cached_value(dose, None)
     trial.start_observing()
-    trial.save()
+    save_fields(trial, ["state"])
     policy = current_policy()
     alerts.schedule_checks(
         CheckKind.OBSERVATION_OVERDUE,

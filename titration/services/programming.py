@@ -14,6 +14,7 @@ from alerts import services as alerts
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ensure_clinical_time, shown
+from wardflow.compiled import save_fields
 from wardflow.errors import WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import DoseChangeKind, Phase
@@ -23,6 +24,9 @@ from ..models import DoseChange, Pump
 from ..selectors import parse_segments, programming_refusal, programming_time_refusal, readback_refusal
 from .pumps import lock_dose_change, locked_change
 from .refills import reschedule_refill, take_new_strength
+
+# Who put a change in force and when (T12): its programmer and, under the independent read-back, its reader.
+_IN_FORCE_BY = ["programmed_by", "programmed_at", "read_back_by", "read_back_at"]
 
 
 class ProgrammingMismatch(WorkflowConflict):
@@ -139,7 +143,7 @@ def _program(*, actor, change, programmed_at, entry) -> DoseChange:
         return _put_in_force(actor, pump, change, change.activate, at=programmed_at,
                              action=AuditAction.DOSE_CHANGE_PROGRAMMED)  # fmt: skip
     change.record_programming()
-    change.save()
+    save_fields(change, ["state", "programmed_by", "programmed_at"])
     record_event(
         actor=actor,
         action=AuditAction.DOSE_CHANGE_PROGRAMMED,
@@ -179,9 +183,9 @@ def _put_in_force(actor, pump: Pump, change: DoseChange, transition: Callable[[]
         previous = lock_dose_change(previous.pk)
         previous.supersede()
         previous.superseded_at = at
-        previous.save(update_fields=["state", "superseded_at"])
+        save_fields(previous, ["state", "superseded_at"])
     transition()
-    change.save()
+    save_fields(change, ["state", *_IN_FORCE_BY])
     pump.active_change = change  # saved with the refill dates it moves (R2)
     take_new_strength(pump, change)  # T15: before the schedule, which then follows the new strength's rate
     next_step = []

@@ -13,6 +13,7 @@ from alerts.models import DueCheck
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ensure_clinical_time
+from wardflow.compiled import CompiledInsert, save_fields
 from wardflow.errors import InvalidInput, WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import Severity
@@ -33,6 +34,7 @@ from .dose_changes import propose_dose_change
 from .pumps import fill_problem, locked_pump
 
 REFILL_ALERT_KINDS = (AlertKind.REFILL_DUE, AlertKind.REFILL_OVERDUE)
+_REFILL_INSERT = CompiledInsert(Refill)
 
 
 def _reminder_checks(pump: Pump, set_at: datetime, earlier_levels: tuple[int, ...] = ()) -> list[DueCheck]:
@@ -71,7 +73,7 @@ def reschedule_refill(
     active = pump.active_change
     if active is None or active.new_daily_dose_mcg == 0:
         pump.alarm_at = pump.refill_due_at = None
-        pump.save(update_fields=saved)
+        save_fields(pump, saved)
         alerts.schedule(also_schedule)
         return
     if changes is None:
@@ -86,7 +88,7 @@ def reschedule_refill(
         )
     pump.alarm_at = protocol.alarm_time(moment, volume, pump.alarm_ml, strength, daily)
     pump.refill_due_at = protocol.refill_due(pump.alarm_at, current_policy())
-    pump.save(update_fields=saved)
+    save_fields(pump, saved)
     # The levels already past are judged when the date is set (a late entry's `moment` may be long gone).
     overdue = alerts.due_check(CheckKind.REFILL_OVERDUE, due_at=pump.refill_due_at, patient=pump.patient, subject=pump)
     alerts.schedule([*_reminder_checks(pump, timezone.now()), overdue, *also_schedule])
@@ -99,7 +101,7 @@ def take_new_strength(pump: Pump, change: DoseChange) -> None:
     if change.concentration_mcg_per_ml is None or change.concentration_mcg_per_ml == pump.concentration_mcg_per_ml:
         return
     pump.concentration_mcg_per_ml = change.concentration_mcg_per_ml
-    pump.save(update_fields=["concentration_mcg_per_ml"])
+    save_fields(pump, ["concentration_mcg_per_ml"])
 
 
 @transaction.atomic
@@ -168,7 +170,7 @@ def record_refill(
     changes = refill_schedule_changes(pump) if new_strength else dose_change_history(pump)
     _check_new_strength(pump, concentration_mcg_per_ml, new_program, dead_space_ml, changes)
     expected = estimated_volume(pump, refilled_at, program_periods(pump, changes))
-    refill = Refill.objects.create(
+    refill = _REFILL_INSERT.create(
         pump=pump,
         refilled_at=refilled_at,
         volume_removed_ml=volume_removed_ml,
@@ -190,7 +192,7 @@ def record_refill(
     change = None
     if new_strength:
         # The proposal reads the pump as filled; the schedule then follows the program it leaves pending (T15).
-        pump.save(update_fields=filled)
+        save_fields(pump, filled)
         change = _propose_for_new_strength(actor, pump, refill, new_program)
         reschedule_refill(pump, refilled_at, actor, also_schedule=[observation])
     else:
