@@ -3,7 +3,8 @@ wards, the lock that starts an act), built through the ORM once and sent as SQL 
 three to ten times what PostgreSQL takes to answer them.
 
 Each is a `values_list` queryset built with placeholders, replaced by the values of each call; its rows go through the
-fields' own converters (JSON fields, e.g.), as the ORM's would."""
+fields' own converters (JSON fields, e.g.), as the ORM's would. The writes the acts send most (due checks, a refill, a
+test dose; a row's changed fields) are built once too, with the values each field's own preparation gives."""
 
 import functools
 from collections.abc import Callable
