@@ -14,7 +14,7 @@ from alerts.models import Alert, DueCheck
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import clinical_time_problem
-from wardflow.compiled import CompiledRead
+from wardflow.compiled import CompiledInsert, CompiledRead
 from wardflow.errors import InvalidInput
 from wardflow.patients.models import Patient
 from wardflow.policy import current_policy
@@ -31,6 +31,8 @@ from ..selectors import (
     news2_values,
 )
 from .trials import lock_current_trial, lock_trial
+
+_OBSERVATION_INSERT = CompiledInsert(Observation)
 
 SIGNS_ALERT_KINDS = {
     SignsMeaning.SERIOUS_ADVERSE_EVENT: AlertKind.SERIOUS_ADVERSE_EVENT,
@@ -72,7 +74,7 @@ def chart_observation(*, actor, patient, observed_at: datetime, signs=(), trial:
     score = protocol.news2(policy=current_policy(), **news2_values(observation))  # V1
     observation.news2_score, observation.news2_risk = score.score, score.risk
     observation.news2_parameters = score.parameters
-    observation.save()
+    _OBSERVATION_INSERT.save([observation])
     rules = ["S5", "V1"]
     serious = protocol.serious_adverse_events(signs, values["sedation"])
     if trial is not None and serious and trial.state in OPEN_STATES:

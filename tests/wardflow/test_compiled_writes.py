@@ -5,12 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from alerts.models import DueCheck
 from alerts.services import schedule
 from tests.support import columns_of
+from wardflow.audit.models import AuditEvent
+from wardflow.audit.services import record_event
 from wardflow.compiled import CompiledInsert, save_fields
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +80,13 @@ def test_saving_a_row_that_is_gone_is_refused_as_the_orm_refuses_it():
     check.state = DueCheck.State.DONE
     with pytest.raises(DatabaseError):
         save_fields(check, ["state"])
+
+
+def test_an_audit_event_without_a_before_stores_none_as_the_orm_does(nurse):
+    """D2: the event's fields are its hashed record; an absent `before` is SQL NULL, not JSON null, either way."""
+    with transaction.atomic():
+        event = record_event(actor=nurse, action="observation.charted", after={"heart_rate": 72}, rules=["S5"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT before IS NULL, after IS NULL FROM audit_auditevent WHERE id = %s", [event.pk])
+        assert cursor.fetchone() == (True, False)
+    assert AuditEvent.objects.filter(pk=event.pk, before__isnull=True).exists()

@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from wardflow.compiled import CompiledInsert
 from wardflow.errors import WorkflowConflict
 from wardflow.policy import as_json, current_policy
 from wardflow.policy import protocol_version as policy_version
@@ -26,6 +27,8 @@ from .selectors import ChainReport, continue_chain, verify_chain
 AUDIT_CHAIN_LOCK_KEY = 0x57415244  # "WARD"
 
 SYSTEM_ROLE = "system"
+# Every clinical act appends an event: its insert is built once.
+_EVENT_INSERT = CompiledInsert(AuditEvent)
 
 
 def _plain_json(value):
@@ -89,8 +92,7 @@ def record_event(
         prev_hash=previous or GENESIS_HASH,
     )
     event.seal()
-    event.save(force_insert=True)
-    return event
+    return _EVENT_INSERT.save([event])[0]
 
 
 def record_policy_if_changed() -> bool:
