@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler, SQLUpdateCompiler
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -171,12 +171,14 @@ def chart_baseline(db):
 @pytest.fixture
 def forbid_compiling(monkeypatch):
     """Call it to make any query the ORM would compile from then on fail the test: a read compiled once
-    (`wardflow/compiled.py`) sends its SQL without compiling again."""
+    (`wardflow/compiled.py`) sends its SQL without compiling again. `writes=True`: inserts and updates too (an act
+    whose writes are built once as well)."""
 
-    def forbid():
+    def forbid(*, writes: bool = False):
         def compile_again(compiler, *args, **kwargs):
-            raise AssertionError(f"compiled a {compiler.query.model.__name__} query")
+            raise AssertionError(f"compiled a {compiler.query.model.__name__} {type(compiler).__name__}")
 
-        monkeypatch.setattr(SQLCompiler, "as_sql", compile_again)
+        for compiler in (SQLCompiler, SQLInsertCompiler, SQLUpdateCompiler) if writes else (SQLCompiler,):
+            monkeypatch.setattr(compiler, "as_sql", compile_again)
 
     return forbid

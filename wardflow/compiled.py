@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection
-from django.db.models import Model, QuerySet
+from django.db.models import NOT_PROVIDED, Model, QuerySet
 from django.db.models.sql import UpdateQuery
 
 
@@ -67,12 +67,14 @@ class CompiledInsert:
     """`model.objects.bulk_create(rows)` as one `INSERT ... VALUES` (its text built once per number of rows): on
     PostgreSQL the ORM sends each column as an array to unnest, which psycopg adapts element by element and the ORM
     compiles anew at every call, three times what the plain statement costs. Each value is the one the ORM would write
-    (the field's `pre_save`, then its database form); the rows get their primary keys, as from `bulk_create`. For
-    models whose fields are plain values (no expressions, no database defaults) and whose primary key is generated."""
+    (the field's `pre_save`, then its database form); the rows get their primary keys, as from `bulk_create`. A model
+    with a field the database fills (a database default, a generated column) is refused: its rows need the ORM."""
 
     def __init__(self, model: type[Model]):
         self.model = model
         self._fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+        if any(field.db_default is not NOT_PROVIDED or field.generated for field in self._fields):
+            raise ImproperlyConfigured(f"{model.__name__} has a field the database fills: insert it through the ORM.")
         self._statements: dict[int, str] = {}
 
     def _statement(self, count: int) -> str:
@@ -108,25 +110,27 @@ class CompiledInsert:
 def save_fields(instance: Model, names: list[str]) -> None:
     """`instance.save(update_fields=names)` as one UPDATE whose text is built once per model and fields: the ORM
     compiles a save anew every time, half a one-row update's cost. The values are those the ORM would write (each
-    field's `pre_save`, then its database form). Sends no `pre_save`/`post_save` signal: for the clinical models,
-    which have no receivers."""
+    field's `pre_save`, then its database form), always as parameters (`CompiledUpdate` cannot take them: a None the
+    ORM writes into the statement's text). Sends no `pre_save`/`post_save` signal: for the clinical models, which
+    have no receivers."""
     model = type(instance)
-    fields = [model._meta.get_field(name) for name in names]
     key = (model, tuple(names))
     if key not in _UPDATES:
+        fields = [model._meta.get_field(name) for name in names]
         quote = connection.ops.quote_name
         table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
         changes = ", ".join(f"{quote(field.column)} = %s" for field in fields)
         # Quoted names of the model's own and placeholders only: no value is written into the text.
-        _UPDATES[key] = f"UPDATE {table} SET {changes} WHERE {pk} = %s"  # noqa: S608
+        _UPDATES[key] = f"UPDATE {table} SET {changes} WHERE {pk} = %s", fields  # noqa: S608
+    sql, fields = _UPDATES[key]
     params = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(_UPDATES[key], [*params, instance.pk])
+        cursor.execute(sql, [*params, instance.pk])
         if cursor.rowcount != 1:
             raise DatabaseError(f"{model._meta.object_name} {instance.pk} was not saved: no such row.")
 
 
-_UPDATES: dict[tuple[type[Model], tuple[str, ...]], str] = {}
+_UPDATES: dict[tuple[type[Model], tuple[str, ...]], tuple[str, list]] = {}
 
 
 def time_placeholders(count: int) -> tuple[datetime, ...]:

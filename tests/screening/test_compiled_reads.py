@@ -72,12 +72,13 @@ def test_an_act_reaches_a_patient_and_their_trial_on_the_callers_wards_only(
     assert patient_to_act_on(nurse, patient.pk + 1000) is None
 
 
-def test_charting_compiles_no_read_after_the_first_observation(clock, trial, make_patient, ward, nurse,
-                                                               forbid_compiling):  # fmt: skip
-    """With a current trial and without one (the reads differ: a trial found, or none)."""
+def test_charting_compiles_no_statement_after_the_first_observation(clock, trial, make_patient, ward, nurse,
+                                                                    forbid_compiling):  # fmt: skip
+    """With a current trial and without one (the reads differ: a trial found, or none); the observation and its
+    audit event (D2) are inserted by statements built once, too."""
     no_trial = make_patient(ward, "ADULT-3", date_of_birth=date(1981, 1, 1))
     chart_on(nurse, patient_to_act_on(nurse, trial.patient.pk), hours(-1))
-    forbid_compiling()
+    forbid_compiling(writes=True)
     observation = chart_on(nurse, patient_to_act_on(nurse, trial.patient.pk), hours(-0.5))
     assert observation.trial_id == trial.pk
     assert chart_on(nurse, patient_to_act_on(nurse, no_trial.pk), hours(-0.5)).trial_id is None
@@ -115,15 +116,16 @@ def test_the_v2_baseline_is_the_latest_observation_of_the_hour_before_the_dose(c
     assert selectors.predose_check(patient, start - timedelta(minutes=30)).baseline_at is None
 
 
-def test_giving_a_test_dose_compiles_no_read_after_the_first(clock, dose, make_patient, ward, nurse, neurologist,
-                                                              forbid_compiling):  # fmt: skip
+def test_giving_a_test_dose_compiles_no_statement_after_the_first(clock, dose, make_patient, ward, nurse,
+                                                                   neurologist, forbid_compiling):  # fmt: skip
     """Dose 1 of another patient's trial: the trial named, its lock, its doses, the patient's earlier doses (S3), the
-    baseline (V2) and the alerts it resolves are all read as compiled with the first dose."""
+    baseline (V2) and the alerts it resolves are all read as compiled with the first dose; the dose, the trial's
+    state, its observation slots (S5), the next dose's check cancelled and the audit event are written so too."""
     other = services.open_trial(
         actor=neurologist, patient=make_patient(ward, "ADULT-2", date_of_birth=date(1979, 1, 1))
     )
     chart_on(nurse, other.patient, hours(-0.5), trial=other)
-    forbid_compiling()
+    forbid_compiling(writes=True)
     given = give_dose(nurse, selectors.trial_to_act_on(nurse, other.pk), hours(0))
     assert (given.trial_id, given.number, given.dose_mcg) == (other.pk, 1, protocol.TEST_DOSE_LADDER_MCG[0])
 

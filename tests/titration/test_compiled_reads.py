@@ -91,3 +91,15 @@ def test_a_refill_compiles_no_read_after_the_first(clock, team, pump_with_a_past
     answer = refill(nurse_client, pump_with_a_past, at(days=6), removed="19.6", added="20")
     assert answer.status_code == 201, answer.json()
     assert len(answer.json()["refills"]) == 3
+
+
+def test_a_refill_compiles_no_statement_after_the_first_r2_r3(clock, pump_with_a_past, team, forbid_compiling):
+    """The refill, the pump's new dates (R2), its reminders and overdue check (R3) and the R6 observation check, its
+    audit event and its answer: every statement built once, after the first refill. (The residual is the one
+    expected, 20 mL less two days at 0.2 mL/day: a discrepancy's alert, R5, is not among them.)"""
+    nurse_client, _ = team
+    clock.move_to(at(days=5))
+    forbid_compiling(writes=True)
+    answer = refill(nurse_client, pump_with_a_past, at(days=5), removed="19.6", added="20")
+    assert answer.status_code == 201, answer.json()
+    assert [r["refilled_at"] for r in answer.json()["refills"]][:1] == [at(days=5).isoformat().replace("+00:00", "Z")]

@@ -5,7 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import DatabaseError, connection, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, connection, models, transaction
+from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
 
 from alerts.models import DueCheck
@@ -64,6 +66,20 @@ def test_nothing_to_insert_sends_nothing():
     with CaptureQueriesContext(connection) as sent:
         assert CompiledInsert(DueCheck).save([]) == []
     assert len(sent) == 0
+
+
+def test_a_model_with_a_field_the_database_fills_is_refused():
+    """Its rows would miss what the database puts in them: they are inserted through the ORM."""
+
+    class Stamped(models.Model):  # noqa: DJ008 (never shown)
+        stamped_at = models.DateTimeField(db_default=Now())
+
+        class Meta:
+            app_label = "alerts"
+            managed = False
+
+    with pytest.raises(ImproperlyConfigured, match="Stamped"):
+        CompiledInsert(Stamped)
 
 
 def test_saving_named_fields_writes_those_and_no_other(make_patient, ward):
