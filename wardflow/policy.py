@@ -11,9 +11,18 @@ from django.conf import settings
 
 from wardflow.protocol import DEFAULT_POLICY, PROTOCOL_VERSION, Policy
 
+# The policy built from the overrides last seen, with a copy of them: a clinical act asks for the policy several
+# times, and building it (dataclasses.replace over every field) costs more than comparing the overrides.
+_built: tuple[dict, Policy] = ({}, DEFAULT_POLICY)
+
 
 def current_policy() -> Policy:
-    return DEFAULT_POLICY.with_overrides(settings.WARDFLOW_POLICY)
+    global _built
+    overrides, policy = _built
+    if overrides != settings.WARDFLOW_POLICY:
+        policy = DEFAULT_POLICY.with_overrides(settings.WARDFLOW_POLICY)
+        _built = (dict(settings.WARDFLOW_POLICY), policy)
+    return policy
 
 
 def as_json(policy: Policy) -> dict:
