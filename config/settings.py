@@ -112,6 +112,9 @@ DATABASES = {
         DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
     )
 }
+# Django's PostgreSQL backend, its health check answered without a round trip when the connection is idle and the
+# server has not written to it (config/postgresql).
+DATABASES["default"]["ENGINE"] = "config.postgresql"
 # Parameters bound by the server, so that a connection keeps the plan of a statement once it has sent it five times
 # (prepared from the sixth): an observation POST plans its statements once per connection, not once per request
 # (README, Performance). A pooler in transaction mode that cannot carry prepared statements (PgBouncer before 1.21, or
