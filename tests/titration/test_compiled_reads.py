@@ -7,11 +7,14 @@ from decimal import Decimal
 import pytest
 from django.db.models import Prefetch, Q
 
+from alerts.models import DueCheck
 from tests.support import columns_of
 from tests.titration.support import at, refill
 from titration import selectors
+from titration.kinds import AuditAction, CheckKind
 from titration.models import PENDING, WAS_IN_FORCE, DoseChange, Pump
 from titration.services.dose_changes import propose_dose_change
+from wardflow.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -93,13 +96,23 @@ def test_a_refill_compiles_no_read_after_the_first(clock, team, pump_with_a_past
     assert len(answer.json()["refills"]) == 3
 
 
-def test_a_refill_compiles_no_statement_after_the_first_r2_r3(clock, pump_with_a_past, team, forbid_compiling):
+def test_a_refill_compiles_no_statement_after_the_first_r2_r3(clock, pump_with_a_past, team, forbid_compiling,
+                                                               monkeypatch):  # fmt: skip
     """The refill, the pump's new dates (R2), its reminders and overdue check (R3) and the R6 observation check, its
     audit event and its answer: every statement built once, after the first refill. (The residual is the one
     expected, 20 mL less two days at 0.2 mL/day: a discrepancy's alert, R5, is not among them.)"""
     nurse_client, _ = team
+    due_before = Pump.objects.get(pk=pump_with_a_past).refill_due_at
     clock.move_to(at(days=5))
     forbid_compiling(writes=True)
     answer = refill(nurse_client, pump_with_a_past, at(days=5), removed="19.6", added="20")
     assert answer.status_code == 201, answer.json()
     assert [r["refilled_at"] for r in answer.json()["refills"]][:1] == [at(days=5).isoformat().replace("+00:00", "Z")]
+    monkeypatch.undo()  # what the act wrote, read back through the ORM
+    pump = Pump.objects.get(pk=pump_with_a_past)
+    assert pump.filled_at == at(days=5) and pump.refill_due_at > due_before  # R2: from the new fill
+    pending = DueCheck.objects.filter(state=DueCheck.State.PENDING)
+    assert pending.filter(kind=CheckKind.REFILL_OVERDUE, subject_id=str(pump.pk)).get().due_at == pump.refill_due_at
+    assert pending.filter(kind=CheckKind.REFILL_REMINDER, subject_id=str(pump.pk), due_at__lt=pump.refill_due_at)
+    assert pending.filter(kind=CheckKind.REFILL_OBSERVATION).exists()  # R6
+    assert AuditEvent.objects.filter(action=AuditAction.REFILL_RECORDED).count() == 2
