@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wardflow.audit.api import CSV_FIELDS, FORMULA_PREFIXES
 from wardflow.audit.services import record_event
@@ -48,6 +50,34 @@ def test_each_exported_cell_is_the_serializers_value(api_as, administrator, nurs
     assert rows[1:] == [[_serializer_cell(event[field]) for field in CSV_FIELDS] for event in listed]
     assert rows[1][CSV_FIELDS.index("at")] == "2026-03-29T02:00:00Z"  # no microseconds when there are none
     assert rows[2][CSV_FIELDS.index("at")] == "2026-03-29T01:30:00.000250Z"
+
+
+# What an event can hold: text without NUL (PostgreSQL refuses it), JSON as jsonb keeps it.
+texts = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=12)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | texts,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    at=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+    before=st.none() | st.dictionaries(texts, json_values, max_size=4),
+    after=json_values,
+    reason=texts,
+    action=texts.filter(bool),
+)
+def test_any_event_exports_as_the_serializer_gives_it(api_as, administrator, at, before, after, reason, action):
+    with transaction.atomic():
+        event = record_event(actor=administrator, action=action, at=at, before=before, after=after, reason=reason)
+    client = api_as(administrator)
+    newest = client.get("/api/v1/audit-events/").json()["results"][0]
+    response = client.get("/api/v1/audit-events/?format=csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))
+    assert newest["id"] == event.pk
+    assert rows[1] == [_serializer_cell(newest[field]) for field in CSV_FIELDS]
 
 
 def test_a_neurologist_exports_only_the_events_of_their_wards(api_as, make_staff, make_patient, ward, other_ward):
