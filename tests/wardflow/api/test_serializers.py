@@ -6,8 +6,14 @@ from decimal import Decimal
 import pytest
 from rest_framework import serializers
 
+from screening.api import ObservationSerializer
 from titration.api import DoseChangeSerializer, PumpSerializer, RefillResponseSerializer
 from wardflow.api.serializers import Serializer
+
+# An observation as a nurse charts it (V1).
+VITALS = {"observed_at": "2026-03-02T10:00:00Z", "ashworth_mean": "2.0", "penn_spasm_frequency": "2",
+          "heart_rate": "72", "systolic_bp": "120", "diastolic_bp": "75", "respiratory_rate": "14", "spo2": "98",
+          "temperature_c": "36.8", "sedation": "alert"}  # fmt: skip
 
 
 class DoseEntry(Serializer):
@@ -73,3 +79,35 @@ def test_a_default_one_request_changes_does_not_reach_the_next():
     assert not second.is_valid() and set(second.errors) == {"dose_mcg"}  # a field's own rule still applies
     third = DoseEntry(data={"dose_mcg": "5"})
     assert third.is_valid() and third.validated_data == {"dose_mcg": Decimal("5.0"), "notes": []}
+
+
+def test_a_model_serializer_finds_its_validators_once_for_every_instance(monkeypatch):
+    calls = []
+    found = serializers.ModelSerializer.get_validators
+
+    def counted(serializer):
+        calls.append(type(serializer))
+        return found(serializer)
+
+    monkeypatch.delattr(ObservationSerializer, "_built_validators", raising=False)
+    monkeypatch.setattr(serializers.ModelSerializer, "get_validators", counted)
+    for heart_rate in ("72", "-1"):
+        ObservationSerializer(data={**VITALS, "heart_rate": heart_rate}).is_valid()
+    assert calls == [ObservationSerializer]
+
+
+def test_a_list_of_plain_values_is_copied_without_being_built_anew(monkeypatch):
+    assert "segments" in DoseEntry().fields  # the class's fields, built
+    built = []
+    monkeypatch.setattr(serializers.ListField, "__init__", lambda *args, **kwargs: built.append(args))
+    entry, other = DoseEntry(), DoseEntry()
+    segments = entry.fields["segments"]
+    assert built == []
+    assert segments.child is not other.fields["segments"].child and segments.child.parent is segments
+
+
+def test_a_list_copied_shallow_still_validates_each_value_with_its_own_child():
+    entry = DoseEntry(data={"dose_mcg": "5", "segments": ["08:00", {"not": "text"}]})
+    assert not entry.is_valid()
+    assert list(entry.errors["segments"]) == [1]
+    assert DoseEntry(data={"dose_mcg": "5", "segments": ["08:00"]}).is_valid()
