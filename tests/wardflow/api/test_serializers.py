@@ -22,19 +22,24 @@ class DoseEntry(Serializer):
     notes = serializers.JSONField(default=[])
 
 
+def _drf_calls(monkeypatch, serializer: type, kept: str, method: str) -> list[type]:
+    """`serializer` as if no instance had built what it keeps in `kept`; the calls to DRF's own `method`, counted."""
+    calls = []
+    drf_own = getattr(serializers.ModelSerializer, method)
+
+    def counted(instance):
+        calls.append(type(instance))
+        return drf_own(instance)
+
+    monkeypatch.delattr(serializer, kept, raising=False)
+    monkeypatch.setattr(serializers.ModelSerializer, method, counted)
+    return calls
+
+
 @pytest.fixture
 def built_anew(monkeypatch):
-    """The class's fields as if no instance had built them yet; the calls to DRF's own building, counted."""
-    calls = []
-    built = serializers.ModelSerializer.get_fields
-
-    def counted(serializer):
-        calls.append(type(serializer))
-        return built(serializer)
-
-    monkeypatch.delattr(DoseChangeSerializer, "_built_fields", raising=False)
-    monkeypatch.setattr(serializers.ModelSerializer, "get_fields", counted)
-    return calls
+    """The dose change's fields as if no instance had built them yet; the calls to DRF's own building, counted."""
+    return _drf_calls(monkeypatch, DoseChangeSerializer, "_built_fields", "get_fields")
 
 
 def test_a_model_serializer_introspects_its_model_once_for_every_instance(built_anew):
@@ -82,15 +87,7 @@ def test_a_default_one_request_changes_does_not_reach_the_next():
 
 
 def test_a_model_serializer_finds_its_validators_once_for_every_instance(monkeypatch):
-    calls = []
-    found = serializers.ModelSerializer.get_validators
-
-    def counted(serializer):
-        calls.append(type(serializer))
-        return found(serializer)
-
-    monkeypatch.delattr(ObservationSerializer, "_built_validators", raising=False)
-    monkeypatch.setattr(serializers.ModelSerializer, "get_validators", counted)
+    calls = _drf_calls(monkeypatch, ObservationSerializer, "_built_validators", "get_validators")
     for heart_rate in ("72", "-1"):
         ObservationSerializer(data={**VITALS, "heart_rate": heart_rate}).is_valid()
     assert calls == [ObservationSerializer]
