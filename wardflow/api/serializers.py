@@ -6,6 +6,10 @@ from collections.abc import Callable
 from rest_framework import serializers
 
 
+def _mutable_default(field: serializers.Field) -> bool:
+    return isinstance(field.default, list | dict | set)
+
+
 def _copied_shallow(field: serializers.Field) -> bool:
     """A field whose copy may share the attributes it does not rebind (validators, choices, messages) with the field
     it was copied from: one that holds no other field (a nested serializer or list binds its child to itself) and no
@@ -14,7 +18,7 @@ def _copied_shallow(field: serializers.Field) -> bool:
         isinstance(field, serializers.BaseSerializer)
         or hasattr(field, "child")
         or hasattr(field, "child_relation")
-        or isinstance(field.default, list | dict | set)
+        or _mutable_default(field)
     )
 
 
@@ -23,11 +27,7 @@ def _copier(field: serializers.Field) -> Callable[[serializers.Field], serialize
     child of its own, anything else deep (as DRF copies every field)."""
     if _copied_shallow(field):
         return _shallow_copy
-    if (
-        isinstance(field, serializers.ListField)
-        and _copied_shallow(field.child)
-        and not isinstance(field.default, list | dict | set)
-    ):
+    if isinstance(field, serializers.ListField) and _copied_shallow(field.child) and not _mutable_default(field):
         return _list_copy
     return copy.deepcopy
 
