@@ -71,19 +71,21 @@ def test_a_connection_the_server_ended_is_replaced_before_a_query_uses_it():
 def test_a_connection_with_a_notification_waiting_is_checked_with_a_round_trip_and_kept(monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute("LISTEN wardflow_health_check")
-    pid = _backend_pid()
-    other = _other_connection()
     try:
-        other.execute("NOTIFY wardflow_health_check")
+        pid = _backend_pid()
+        other = _other_connection()
+        try:
+            other.execute("NOTIFY wardflow_health_check")
+        finally:
+            other.close()
+        _wait_until_readable()
+        round_trips = _round_trips(monkeypatch)
+        _health_check_before_a_request()
+        assert round_trips == [True]
+        assert _backend_pid() == pid
     finally:
-        other.close()
-    _wait_until_readable()
-    round_trips = _round_trips(monkeypatch)
-    _health_check_before_a_request()
-    assert round_trips == [True]
-    assert _backend_pid() == pid
-    with connection.cursor() as cursor:
-        cursor.execute("UNLISTEN *")
+        with connection.cursor() as cursor:
+            cursor.execute("UNLISTEN *")
 
 
 def test_a_connection_inside_a_transaction_is_checked_with_a_round_trip(monkeypatch):

@@ -9,6 +9,7 @@ from psycopg import _queries
 
 from alerts import services as alerts
 from alerts.models import DueCheck
+from titration.kinds import CheckKind
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def _refill_sized_schedule(patient):
     """Six due checks in one insert, as a refill schedules them (reminders, overdue, observation): 66 parameters."""
     now = timezone.now()
     return [
-        alerts.due_check("refill.reminder", due_at=now + timedelta(days=days), patient=patient,
+        alerts.due_check(CheckKind.REFILL_REMINDER, due_at=now + timedelta(days=days), patient=patient,
                          payload={"days_before": days})
         for days in range(6)
     ]  # fmt: skip
