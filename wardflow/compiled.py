@@ -31,13 +31,18 @@ class CompiledRead:
         return sql, params, slots, compiler.get_converters([expression for expression, _, _ in compiler.select])
 
     def rows(self, *values) -> list[tuple]:
-        sql, params, slots, converters = self._statement
         with connection.cursor() as cursor:
-            cursor.execute(sql, _bound(params, slots, values))
-            rows = cursor.fetchall()
-        if not converters:
-            return rows
-        return [_converted(row, converters) for row in rows]
+            cursor.execute(*self.bound(*values))
+            return [self.converted(row) for row in cursor.fetchall()]
+
+    def bound(self, *values) -> tuple[str, list]:
+        """The statement and its parameters, for `values` (to send it within another: `CompiledInsert.save_reading`)."""
+        sql, params, slots, _ = self._statement
+        return sql, _bound(params, slots, values)
+
+    def converted(self, row: tuple) -> tuple:
+        converters = self._statement[3]
+        return _converted(row, converters) if converters else row
 
 
 class CompiledUpdate:
@@ -76,6 +81,7 @@ class CompiledInsert:
         if any(field.db_default is not NOT_PROVIDED or field.generated for field in self._fields):
             raise ImproperlyConfigured(f"{model.__name__} has a field the database fills: insert it through the ORM.")
         self._statements: dict[int, str] = {}
+        self._reading: dict[CompiledRead, str] = {}
 
     def _statement(self, count: int) -> str:
         if count not in self._statements:
@@ -96,15 +102,47 @@ class CompiledInsert:
     def save(self, rows: list[Model]) -> list[Model]:
         if not rows:
             return rows
-        fields = self._fields
-        params = [field.get_db_prep_save(field.pre_save(row, True), connection) for row in rows for field in fields]
         with connection.cursor() as cursor:
-            cursor.execute(self._statement(len(rows)), params)
+            cursor.execute(self._statement(len(rows)), self._params(rows))
             keys = cursor.fetchall()
         for row, (key,) in zip(rows, keys, strict=True):
-            row.pk = key
-            row._state.adding, row._state.db = False, connection.alias
+            _saved(row, key)
         return rows
+
+    def save_reading(self, row: Model, read: CompiledRead, *values) -> tuple:
+        """`save([row])` and `read.rows(*values)` in one statement, the insert in a data-modifying WITH: an act that
+        inserts its record, then reads what the record cannot change, waits for one round trip instead of two. The
+        read sees the data as the statement starts (after the act's earlier statements, its locks among them), and
+        not the row inserted: PostgreSQL shows a WITH's changes to no other part of its statement. It must give one
+        row, as a read of aggregates does: that row is answered. Giving none raises, and the caller's transaction
+        then keeps no insert."""
+        read_sql, read_params = read.bound(*values)
+        if read not in self._reading:
+            quote = connection.ops.quote_name
+            key = quote(self.model._meta.pk.column)
+            # The model's own statement and the read's compiled text: no value is written into the text.
+            self._reading[read] = (
+                f"WITH inserted AS ({self._statement(1)}) "  # noqa: S608
+                f"SELECT inserted.{key}, found.* FROM inserted, ({read_sql}) AS found"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(self._reading[read], [*self._params([row]), *read_params])
+            answered = cursor.fetchall()
+        if len(answered) != 1:
+            raise DatabaseError(f"{self.model._meta.object_name} was not saved: its read gave {len(answered)} rows.")
+        key, *found = answered[0]
+        _saved(row, key)
+        return read.converted(tuple(found))
+
+    def _params(self, rows: list[Model]) -> list:
+        fields = self._fields
+        return [field.get_db_prep_save(field.pre_save(row, True), connection) for row in rows for field in fields]
+
+
+def _saved(row: Model, key) -> None:
+    """The row as the ORM leaves one it inserted."""
+    row.pk = key
+    row._state.adding, row._state.db = False, connection.alias
 
 
 def save_fields(instance: Model, names: list[str]) -> None:

@@ -74,7 +74,9 @@ def chart_observation(*, actor, patient, observed_at: datetime, signs=(), trial:
     score = protocol.news2(policy=current_policy(), **news2_values(observation))  # V1
     observation.news2_score, observation.news2_risk = score.score, score.risk
     observation.news2_parameters = score.parameters
-    _OBSERVATION_INSERT.save([observation])
+    # The patient's due slots and overdue alerts come with the insert (after the trial's lock, which a test dose
+    # scheduling them takes too): the record changes neither.
+    slots, any_overdue = _OBSERVATION_INSERT.save_reading(observation, _SLOTS_AND_OVERDUE, patient.pk)
     rules = ["S5", "V1"]
     serious = protocol.serious_adverse_events(signs, values["sedation"])
     if trial is not None and serious and trial.state in OPEN_STATES:
@@ -83,7 +85,7 @@ def chart_observation(*, actor, patient, observed_at: datetime, signs=(), trial:
         trial.save()
     rules += raise_sign_alerts(observation)
     raise_early_warning_alert(observation, score)
-    _resolve_filled_slots(observation, actor)
+    _resolve_filled_slots(observation, actor, slots, any_overdue)
     state_changed = trial is not None and trial.state != before_state
     record_event(
         actor=actor,
@@ -181,15 +183,14 @@ def _slots_and_overdue(patient) -> QuerySet:
 _SLOTS_AND_OVERDUE = CompiledRead(_slots_and_overdue, placeholders=(-1,))
 
 
-def _resolve_filled_slots(observation: Observation, actor) -> None:
+def _resolve_filled_slots(observation: Observation, actor, slots: list[dict], any_overdue: bool) -> None:
     """An observation closes the check of the time it was due (so the ward sees the next one), and the overdue
     alert of that time if it was charted late (A1), acknowledged or not: acknowledging is not charting.
 
-    The patient's pending slots and whether an overdue alert is unresolved come in one query: charting a patient
-    with neither (no test dose's observation pending, no overdue one unresolved) costs that one look-up, and the
-    alerts are locked only when there is one to resolve."""
+    `slots`, the patient's pending slots, and `any_overdue`, whether an overdue alert is unresolved, as
+    `_SLOTS_AND_OVERDUE` reads them: charting a patient with neither (no test dose's observation pending, no overdue
+    one unresolved) costs no other look-up, and the alerts are locked only when there is one to resolve."""
     policy = current_policy()
-    slots, any_overdue = _SLOTS_AND_OVERDUE.rows(observation.patient_id)[0]
     filled = [slot["id"] for slot in slots if protocol.observation_fills_slot(
         observation.observed_at, datetime.fromisoformat(slot["due_at"]), policy)]  # fmt: skip
     if filled:

@@ -65,10 +65,10 @@ def running_pump(clock, team, nurse, neurologist, patient):
 
 
 def test_charting_an_observation_without_trial_or_due_slot(clock, team, patient, django_assert_max_num_queries):
-    """Token with role and wards, patient, trial look-up, insert, due slots and overdue alerts in one, audit append
-    in two: no pump or alert look-up for signs and a NEWS2 that call for no alert."""
+    """Token with role and wards, patient, trial look-up, the insert with the due slots and overdue alerts in one
+    statement, audit append in two: no pump or alert look-up for signs and a NEWS2 that call for no alert."""
     nurse_client, _ = team
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         response = nurse_client.post(
             f"/api/v1/patients/{patient.pk}/observations/", screening.observation_body(T0), format="json"
         )
@@ -85,7 +85,7 @@ def test_charting_an_observation_due_after_a_test_dose(clock, team, patient, dja
     clock.move_to(slot)
     pending = DueCheck.objects.filter(kind=CheckKind.OBSERVATION_OVERDUE, state=DueCheck.State.PENDING)
     slots_before = pending.count()
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         response = nurse_client.post(
             f"/api/v1/patients/{patient.pk}/observations/", screening.observation_body(slot), format="json"
         )

@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection, models, transaction
+from django.db.models import OuterRef
 from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext, isolate_apps
 
@@ -15,7 +17,8 @@ from alerts.services import schedule
 from tests.support import columns_of
 from wardflow.audit.models import AuditEvent
 from wardflow.audit.services import record_event
-from wardflow.compiled import CompiledInsert, save_fields
+from wardflow.compiled import CompiledInsert, CompiledRead, save_fields
+from wardflow.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +63,37 @@ def test_due_checks_are_scheduled_in_one_statement_of_values_not_arrays(make_pat
     assert len(sent) == 1
     assert "VALUES" in sent[0]["sql"] and "UNNEST" not in sent[0]["sql"].upper()
     assert DueCheck.objects.filter(patient=patient).count() == 2
+
+
+def _pending_kinds(patient):
+    pending = DueCheck.objects.filter(patient=OuterRef("pk"), state=DueCheck.State.PENDING).order_by("pk")
+    return Patient.objects.filter(pk=patient).values_list(ArraySubquery(pending.values("kind")))
+
+
+# As an observation reads its patient's due slots along with its insert: one row, of aggregates.
+_PENDING_KINDS = CompiledRead(_pending_kinds, placeholders=(-1,))
+
+
+def test_a_row_saved_with_a_read_is_stored_as_save_stores_it_in_one_statement(make_patient, ward):
+    patient = make_patient(ward, "MRN-1")
+    CompiledInsert(DueCheck).save([_checks(patient)[0]])
+    ours, theirs = _checks(patient)[1], _checks(patient)[1]
+    with time_machine.travel(NOW, tick=False):
+        with CaptureQueriesContext(connection) as sent:
+            found = CompiledInsert(DueCheck).save_reading(ours, _PENDING_KINDS, patient.pk)
+        CompiledInsert(DueCheck).save([theirs])
+    assert len(sent) == 1
+    # The read sees the patient as the statement starts: not the row it inserts.
+    assert found == (["titration.refill_reminder"],)
+    assert _as_stored([ours]) == _as_stored([theirs])
+    assert not ours._state.adding
+
+
+def test_a_read_giving_no_row_refuses_the_save_and_its_transaction_keeps_no_row(make_patient, ward):
+    patient = make_patient(ward, "MRN-1")
+    with pytest.raises(DatabaseError, match="its read gave 0 rows"), transaction.atomic():
+        CompiledInsert(DueCheck).save_reading(_checks(patient)[0], _PENDING_KINDS, patient.pk + 1000)
+    assert not DueCheck.objects.filter(patient=patient).exists()
 
 
 def test_nothing_to_insert_sends_nothing():
