@@ -7,7 +7,8 @@ fields' own converters (JSON fields, e.g.), as the ORM's would. The writes the a
 test dose; a row's changed fields) are built once too, with the values each field's own preparation gives."""
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.core.exceptions import ImproperlyConfigured
@@ -62,10 +63,33 @@ class CompiledUpdate:
         return _with_slots(compiler.as_sql(), self._placeholders)
 
     def run(self, *values) -> int:
+        return self.write(*values).send()
+
+    def write(self, *values) -> "Write":
+        """The update for `values`, not sent yet: to send along with an insert (`CompiledInsert.save`)."""
         sql, params, slots = self._statement
+        return Write(sql, _bound(params, slots, values))
+
+
+@dataclass(frozen=True)
+class Write:
+    """An UPDATE not sent yet: alone (`send`), or in an insert's statement (`CompiledInsert.save(rows, along=...)`).
+    `rows`: how many rows it must change (None: any number), else `refusal` is raised."""
+
+    sql: str
+    params: list
+    rows: int | None = None
+    refusal: str = ""
+
+    def send(self) -> int:
         with connection.cursor() as cursor:
-            cursor.execute(sql, _bound(params, slots, values))
-            return cursor.rowcount
+            cursor.execute(self.sql, self.params)
+            return self.checked(cursor.rowcount)
+
+    def checked(self, count: int) -> int:
+        if self.rows is not None and count != self.rows:
+            raise DatabaseError(self.refusal)
+        return count
 
 
 class CompiledInsert:
@@ -80,32 +104,45 @@ class CompiledInsert:
         self._fields = [field for field in model._meta.concrete_fields if not field.primary_key]
         if any(field.db_default is not NOT_PROVIDED or field.generated for field in self._fields):
             raise ImproperlyConfigured(f"{model.__name__} has a field the database fills: insert it through the ORM.")
-        self._statements: dict[int, str] = {}
+        self._statements: dict[tuple[int, tuple[str, ...]], str] = {}
         self._reading: dict[CompiledRead, str] = {}
 
-    def _statement(self, count: int) -> str:
-        if count not in self._statements:
+    def _statement(self, count: int, along: tuple[str, ...] = ()) -> str:
+        if (count, along) not in self._statements:
             quote = connection.ops.quote_name
             table, key = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
             names = ", ".join(quote(field.column) for field in self._fields)
             row = "(" + ", ".join(["%s"] * len(self._fields)) + ")"
             values = ", ".join([row] * count)
-            # Quoted names of the model's own and placeholders only: no value is written into the text.
-            self._statements[count] = f"INSERT INTO {table} ({names}) VALUES {values} RETURNING {key}"  # noqa: S608
-        return self._statements[count]
+            # Quoted names of the model's own, compiled updates and placeholders only: no value is in the text.
+            # Each update along counts its rows, answered with every inserted row's key.
+            written = "".join(f", (SELECT count(*) FROM written_{index})" for index in range(len(along)))  # noqa: S608
+            prefix = ", ".join(f"written_{index} AS ({sql} RETURNING 1)" for index, sql in enumerate(along))
+            insert = f"INSERT INTO {table} ({names}) VALUES {values} RETURNING {key}{written}"  # noqa: S608
+            self._statements[count, along] = f"WITH {prefix} {insert}" if along else insert
+        return self._statements[count, along]
 
     def create(self, **values) -> Model:
         """`model.objects.create(**values)`."""
         (row,) = self.save([self.model(**values)])
         return row
 
-    def save(self, rows: list[Model]) -> list[Model]:
+    def save(self, rows: list[Model], along: Sequence[Write] = ()) -> list[Model]:
+        """`along`: updates sent in the insert's statement (a data-modifying WITH), one round trip for an act that
+        closes rows and inserts others (a reschedule). PostgreSQL runs a statement's parts on one snapshot: an
+        update along does not see the rows inserted, and none may change a row another changes. With no row to
+        insert, each is sent alone."""
         if not rows:
+            for write in along:
+                write.send()
             return rows
         with connection.cursor() as cursor:
-            cursor.execute(self._statement(len(rows)), self._params(rows))
-            keys = cursor.fetchall()
-        for row, (key,) in zip(rows, keys, strict=True):
+            params = [param for write in along for param in write.params]
+            cursor.execute(self._statement(len(rows), tuple(write.sql for write in along)), params + self._params(rows))
+            answered = cursor.fetchall()
+        for write, count in zip(along, answered[0][1:], strict=True):
+            write.checked(count)
+        for row, (key, *_) in zip(rows, answered, strict=True):
             _saved(row, key)
         return rows
 
@@ -151,6 +188,11 @@ def save_fields(instance: Model, names: list[str]) -> None:
     field's `pre_save`, then its database form), always as parameters (`CompiledUpdate` cannot take them: a None the
     ORM writes into the statement's text). Sends no `pre_save`/`post_save` signal: for the clinical models, which
     have no receivers."""
+    fields_write(instance, names).send()
+
+
+def fields_write(instance: Model, names: list[str]) -> Write:
+    """`save_fields(instance, names)` not sent yet: to send along with an insert (`CompiledInsert.save`)."""
     model = type(instance)
     key = (model, tuple(names))
     if key not in _UPDATES:
@@ -162,10 +204,8 @@ def save_fields(instance: Model, names: list[str]) -> None:
         _UPDATES[key] = f"UPDATE {table} SET {changes} WHERE {pk} = %s", fields  # noqa: S608
     sql, fields = _UPDATES[key]
     params = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, instance.pk])
-        if cursor.rowcount != 1:
-            raise DatabaseError(f"{model._meta.object_name} {instance.pk} was not saved: no such row.")
+    return Write(sql, [*params, instance.pk], rows=1,
+                 refusal=f"{model._meta.object_name} {instance.pk} was not saved: no such row.")  # fmt: skip
 
 
 _UPDATES: dict[tuple[type[Model], tuple[str, ...]], tuple[str, list]] = {}

@@ -4,7 +4,7 @@ the rows, claim them when due, raise, escalate, deliver and close alerts, and au
 from .dispatch import MAX_CHECK_ATTEMPTS, DispatchReport, dispatch_due_checks, register_check_handlers
 from .emails import send_pending_emails
 from .inbox import acknowledge_alert, acknowledge_alerts, escalate_alert, raise_alert, resolve_alerts
-from .scheduling import cancel_checks, due_check, schedule, schedule_check, schedule_checks
+from .scheduling import cancel_checks, cancelling, due_check, schedule, schedule_check, schedule_checks
 
 __all__ = [
     "MAX_CHECK_ATTEMPTS",
@@ -12,6 +12,7 @@ __all__ = [
     "acknowledge_alert",
     "acknowledge_alerts",
     "cancel_checks",
+    "cancelling",
     "dispatch_due_checks",
     "due_check",
     "escalate_alert",

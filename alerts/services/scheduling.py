@@ -2,12 +2,12 @@
 due or moot (never a Celery ETA task)."""
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.utils import timezone
 
-from wardflow.compiled import CompiledInsert, CompiledUpdate, time_placeholders
+from wardflow.compiled import CompiledInsert, CompiledUpdate, Write, time_placeholders
 
 from ..models import DueCheck, subject_key
 
@@ -17,11 +17,14 @@ def schedule_check(kind: str, *, due_at: datetime, patient=None, subject=None, p
     return schedule([due_check(kind, due_at=due_at, patient=patient, subject=subject, payload=payload)])[0]
 
 
-def schedule_checks(kind: str, *, dues: Iterable[tuple[datetime, dict]], patient=None, subject=None) -> list[DueCheck]:
+def schedule_checks(kind: str, *, dues: Iterable[tuple[datetime, dict]], patient=None, subject=None,
+                    along: Sequence[Write] = ()) -> list[DueCheck]:  # fmt: skip
     """Several due checks of one kind and subject, each `(due_at, payload)`, in one insert (a schedule of
-    observations or reminders); call it inside the transaction of the change that makes them due."""
+    observations or reminders); call it inside the transaction of the change that makes them due. `along`: as
+    `schedule` takes it."""
     return schedule(
-        due_check(kind, due_at=due_at, patient=patient, subject=subject, payload=payload) for due_at, payload in dues
+        (due_check(kind, due_at=due_at, patient=patient, subject=subject, payload=payload) for due_at, payload in dues),
+        along=along,
     )
 
 
@@ -34,10 +37,11 @@ def due_check(kind: str, *, due_at: datetime, patient=None, subject=None, payloa
     )  # fmt: skip
 
 
-def schedule(checks: Iterable[DueCheck]) -> list[DueCheck]:
+def schedule(checks: Iterable[DueCheck], *, along: Sequence[Write] = ()) -> list[DueCheck]:
     """Due checks of any kinds (`due_check`) in one insert; call it inside the transaction of the change that makes
-    them due."""
-    return _INSERT.save(list(checks))
+    them due. `along`: the act's updates sent in the same statement (`cancelling` the checks the new ones replace,
+    the record's changed fields): one round trip instead of one each."""
+    return _INSERT.save(list(checks), along)
 
 
 def cancel_checks(*, subject=None, kinds: Iterable[str] | None = None, ids: Iterable[int] | None = None) -> int:
@@ -49,7 +53,16 @@ def cancel_checks(*, subject=None, kinds: Iterable[str] | None = None, ids: Iter
     kinds = None if kinds is None else list(kinds)
     if kinds == []:
         return 0
-    return _subject_cancel(None if kinds is None else len(kinds)).run(*subject_key(subject), *(kinds or ()), now)
+    return cancelling(subject=subject, kinds=kinds, at=now).send()
+
+
+def cancelling(*, subject, kinds: list[str] | None, at: datetime | None = None) -> Write:
+    """`cancel_checks(subject=..., kinds=...)` not sent yet: to send along with the checks scheduled instead
+    (`schedule(..., along=...)`). The pending checks it closes are those the statement finds as it starts: never
+    the ones it inserts."""
+    return _subject_cancel(None if kinds is None else len(kinds)).write(
+        *subject_key(subject), *(kinds or ()), at or timezone.now()
+    )
 
 
 @functools.cache

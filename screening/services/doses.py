@@ -11,7 +11,7 @@ from alerts import services as alerts
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ensure_clinical_time, shown
-from wardflow.compiled import CompiledInsert, save_fields
+from wardflow.compiled import CompiledInsert, fields_write
 from wardflow.errors import InvalidInput, WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import TrialState
@@ -107,8 +107,8 @@ def give_test_dose(
     # A dose just given has no assessment yet (S7): whoever reads the dose need not look one up.
     TestDose.assessment.related.set_cached_value(dose, None)
     trial.start_observing()
-    save_fields(trial, ["state"])
     policy = current_policy()
+    # The trial's new state, the dose's observation slots and the next-dose check closed: one statement.
     alerts.schedule_checks(
         CheckKind.OBSERVATION_OVERDUE,
         dues=[
@@ -117,8 +117,8 @@ def give_test_dose(
         ],
         patient=patient,
         subject=dose,
+        along=[fields_write(trial, ["state"]), alerts.cancelling(subject=trial, kinds=[CheckKind.NEXT_DOSE_DUE])],
     )
-    alerts.cancel_checks(subject=trial, kinds=[CheckKind.NEXT_DOSE_DUE])
     alerts.resolve_alerts(subject=trial, kinds=[AlertKind.NEXT_TEST_DOSE_DUE], actor=actor)
     rules = ["S1", "S4", "V2"] + (["S2"] if expected == protocol.PEDIATRIC_FIRST_DOSE_MCG else [])
     if earliest is not None:

@@ -97,7 +97,7 @@ def test_giving_a_test_dose(clock, team, patient, django_assert_max_num_queries)
     nurse_client, neuro = team
     trial_id = screening.open_trial(neuro, patient).json()["id"]
     screening.chart(nurse_client, trial_id, T0 - timedelta(minutes=30))
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(13):
         response = screening.give(nurse_client, trial_id, T0)
     assert response.status_code == 201
     assert DueCheck.objects.filter(kind=CheckKind.OBSERVATION_OVERDUE, state=DueCheck.State.PENDING).exists()
@@ -131,7 +131,7 @@ def test_programming_a_dose_change_and_reading_it_back(clock, team, running_pump
         programming = record_programming(nurse_client, change_id, when, "120")
     assert programming.status_code == 200
     reader = token_client(ward_reader(DoseChange.objects.get(pk=change_id)))
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(14):
         reading = read_back(reader, change_id, when, "120")
     assert reading.status_code == 200 and reading.json()["state"] == DoseChange.State.ACTIVE
     assert DueCheck.objects.filter(kind=TitrationCheckKind.REFILL_REMINDER, state=DueCheck.State.PENDING).exists()
@@ -144,7 +144,7 @@ def test_refilling_a_pump(clock, team, running_pump, django_assert_max_num_queri
     nurse_client, _ = team
     clock.move_to(at(days=20))
     # The answer's history: the dose changes read under the lock, the refills after, who acted on each joined.
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(17):
         response = refill(nurse_client, running_pump, at(days=20))
     assert response.status_code == 201
     assert DueCheck.objects.filter(kind=TitrationCheckKind.REFILL_REMINDER, state=DueCheck.State.PENDING).exists()

@@ -13,11 +13,11 @@ from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext, isolate_apps
 
 from alerts.models import DueCheck
-from alerts.services import schedule
+from alerts.services import cancelling, due_check, schedule
 from tests.support import columns_of
 from wardflow.audit.models import AuditEvent
 from wardflow.audit.services import record_event
-from wardflow.compiled import CompiledInsert, CompiledRead, save_fields
+from wardflow.compiled import CompiledInsert, CompiledRead, fields_write, save_fields
 from wardflow.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +63,47 @@ def test_due_checks_are_scheduled_in_one_statement_of_values_not_arrays(make_pat
     assert len(sent) == 1
     assert "VALUES" in sent[0]["sql"] and "UNNEST" not in sent[0]["sql"].upper()
     assert DueCheck.objects.filter(patient=patient).count() == 2
+
+
+def test_checks_cancelled_and_scheduled_along_with_a_saved_row_take_one_statement(make_patient, ward):
+    """A reschedule (R3): the subject's pending checks are closed, its record saved and the new checks inserted in
+    one statement; the cancel finds the checks pending as the statement starts, never those it inserts."""
+    patient = make_patient(ward, "MRN-1")
+
+    def reminders():
+        return [due_check("a.reminder", due_at=NOW + timedelta(days=days), patient=patient, subject=patient)
+                for days in (7, 14)]  # fmt: skip
+
+    stale = schedule(reminders())
+    (record,) = schedule([DueCheck(kind="a.kind", due_at=NOW)])
+    record.state, record.closed_at = DueCheck.State.DONE, NOW
+    with CaptureQueriesContext(connection) as sent:
+        fresh = schedule(reminders(), along=[cancelling(subject=patient, kinds=["a.reminder"]),
+                                             fields_write(record, ["state", "closed_at"])])  # fmt: skip
+    assert len(sent) == 1
+    states = dict(DueCheck.objects.values_list("pk", "state"))
+    assert [states[check.pk] for check in stale] == [DueCheck.State.CANCELLED] * 2
+    assert [states[check.pk] for check in fresh] == [DueCheck.State.PENDING] * 2
+    assert states[record.pk] == DueCheck.State.DONE
+
+
+def test_a_row_gone_that_is_saved_along_refuses_the_insert_and_its_transaction_keeps_none(make_patient, ward):
+    (gone,) = schedule([DueCheck(kind="a.kind", due_at=NOW)])
+    DueCheck.objects.filter(pk=gone.pk).delete()
+    gone.state = DueCheck.State.DONE
+    patient = make_patient(ward, "MRN-1")
+    with pytest.raises(DatabaseError, match="was not saved"), transaction.atomic():
+        schedule(_checks(patient), along=[fields_write(gone, ["state"])])
+    assert not DueCheck.objects.filter(patient=patient).exists()
+
+
+def test_updates_along_with_nothing_to_insert_are_sent_alone():
+    (record,) = schedule([DueCheck(kind="a.kind", due_at=NOW)])
+    record.state = DueCheck.State.DONE
+    with CaptureQueriesContext(connection) as sent:
+        assert schedule([], along=[fields_write(record, ["state"])]) == []
+    assert len(sent) == 1
+    assert DueCheck.objects.get(pk=record.pk).state == DueCheck.State.DONE
 
 
 def _pending_kinds(patient):

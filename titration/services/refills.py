@@ -13,7 +13,7 @@ from alerts.models import DueCheck
 from wardflow import protocol
 from wardflow.audit.services import record_event
 from wardflow.clinical_time import ensure_clinical_time
-from wardflow.compiled import CompiledInsert, save_fields
+from wardflow.compiled import CompiledInsert, fields_write, save_fields
 from wardflow.errors import InvalidInput, WorkflowConflict
 from wardflow.policy import current_policy
 from wardflow.protocol import Severity
@@ -63,35 +63,36 @@ def reschedule_refill(
     second open refill reminder; the new date's are scheduled. `changes`: the pump's changes as
     `refill_schedule_changes` reads them, when the caller has read them already. `also_cancel`: kinds of the
     pump's own checks the caller closes; `also_schedule`: the caller's checks; closed and scheduled with the
-    refill's in the same two statements; `save_with`: the pump's fields the caller changed and has not saved,
-    written in the same update as the new dates."""
-    saved = ["alarm_at", "refill_due_at", *save_with]
-    # Cancelled before their alerts are resolved: a check being raised meanwhile is waited for, then resolved.
-    alerts.cancel_checks(subject=pump, kinds=[CheckKind.REFILL_REMINDER, CheckKind.REFILL_OVERDUE, *also_cancel])
-    # T13: one pump in place per patient, so the patient's refill alerts are this pump's.
-    alerts.resolve_alerts(patient=pump.patient, kinds=REFILL_ALERT_KINDS, actor=actor)
+    refill's; `save_with`: the pump's fields the caller changed and has not saved, written with the new dates. The
+    cancel, the pump's update and the new checks are one statement."""
     active = pump.active_change
+    checks = list(also_schedule)
     if active is None or active.new_daily_dose_mcg == 0:
         pump.alarm_at = pump.refill_due_at = None
-        save_fields(pump, saved)
-        alerts.schedule(also_schedule)
-        return
-    if changes is None:
-        changes = refill_schedule_changes(pump)  # R2 and T15 in one read
-    volume = estimated_volume(pump, moment, program_periods(pump, changes))
-    strength, daily = pump.concentration_mcg_per_ml, active.new_daily_dose_mcg
-    # T15: while a new strength's program waits to be in force, the alarm is taken at whichever of the two programs
-    # empties the reservoir sooner; once it is in force, at its own rate (rescheduled then from the same fill).
-    if (pending := pending_concentration_change(pump, changes)) is not None:
-        strength, daily = protocol.faster_program(
-            (strength, daily), (pending.concentration_mcg_per_ml, pending.new_daily_dose_mcg)
-        )
-    pump.alarm_at = protocol.alarm_time(moment, volume, pump.alarm_ml, strength, daily)
-    pump.refill_due_at = protocol.refill_due(pump.alarm_at, current_policy())
-    save_fields(pump, saved)
-    # The levels already past are judged when the date is set (a late entry's `moment` may be long gone).
-    overdue = alerts.due_check(CheckKind.REFILL_OVERDUE, due_at=pump.refill_due_at, patient=pump.patient, subject=pump)
-    alerts.schedule([*_reminder_checks(pump, timezone.now()), overdue, *also_schedule])
+    else:
+        if changes is None:
+            changes = refill_schedule_changes(pump)  # R2 and T15 in one read
+        volume = estimated_volume(pump, moment, program_periods(pump, changes))
+        strength, daily = pump.concentration_mcg_per_ml, active.new_daily_dose_mcg
+        # T15: while a new strength's program waits to be in force, the alarm is taken at whichever of the two
+        # programs empties the reservoir sooner; once it is in force, at its own rate (rescheduled then from the
+        # same fill).
+        if (pending := pending_concentration_change(pump, changes)) is not None:
+            strength, daily = protocol.faster_program(
+                (strength, daily), (pending.concentration_mcg_per_ml, pending.new_daily_dose_mcg)
+            )
+        pump.alarm_at = protocol.alarm_time(moment, volume, pump.alarm_ml, strength, daily)
+        pump.refill_due_at = protocol.refill_due(pump.alarm_at, current_policy())
+        # The levels already past are judged when the date is set (a late entry's `moment` may be long gone).
+        overdue = alerts.due_check(CheckKind.REFILL_OVERDUE, due_at=pump.refill_due_at, patient=pump.patient,
+                                   subject=pump)  # fmt: skip
+        checks = [*_reminder_checks(pump, timezone.now()), overdue, *checks]
+    cancelled = [CheckKind.REFILL_REMINDER, CheckKind.REFILL_OVERDUE, *also_cancel]
+    alerts.schedule(checks, along=[alerts.cancelling(subject=pump, kinds=cancelled),
+                                   fields_write(pump, ["alarm_at", "refill_due_at", *save_with])])  # fmt: skip
+    # Resolved once the checks are cancelled: a check being raised meanwhile was waited for, and its alert is
+    # resolved here. T13: one pump in place per patient, so the patient's refill alerts are this pump's.
+    alerts.resolve_alerts(patient=pump.patient, kinds=REFILL_ALERT_KINDS, actor=actor)
 
 
 def take_new_strength(pump: Pump, change: DoseChange) -> None:
@@ -119,8 +120,8 @@ def reschedule_refill_reminders(*, patient, high_risk_before: bool) -> None:
     if pump is None:
         return
     earlier = protocol.refill_reminder_days(high_risk_before, current_policy())
-    alerts.cancel_checks(subject=pump, kinds=[CheckKind.REFILL_REMINDER])
-    alerts.schedule(_reminder_checks(pump, timezone.now(), earlier))
+    alerts.schedule(_reminder_checks(pump, timezone.now(), earlier),
+                    along=[alerts.cancelling(subject=pump, kinds=[CheckKind.REFILL_REMINDER])])  # fmt: skip
 
 
 @transaction.atomic
