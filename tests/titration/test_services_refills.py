@@ -1,10 +1,12 @@
 """record_refill called directly: the reservoir estimate and the refill schedule restart from the new fill, a
 refused refill leaves the pump as it was (R1, R2, R3, R6, T15), and an observation falls due an hour later (R6)."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection, connections, transaction
 
 from alerts.models import Alert, DueCheck
 from alerts.services import dispatch_due_checks
@@ -156,3 +158,47 @@ def test_a_fill_at_the_alarm_volume_is_refused_r1(active_pump, nurse, clock):
     assert "R1" in refused.value.errors["volume_added_ml"][0]
     assert not Refill.objects.exists()
     assert not AuditEvent.objects.filter(action="refill.recorded").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reminder_being_raised_as_the_pump_is_refilled_is_waited_for_then_resolved_r3(
+    allow_audit_flush, active_pump, nurse, clock
+):
+    """R3: the dispatcher raising the old due date's reminder holds its check until it commits. The refill's cancel
+    waits for it, and the refill then resolves the alert it raised: no reminder of the old date is left open."""
+    reminders = DueCheck.objects.filter(kind="titration.refill_reminder", state="pending")
+    first = reminders.order_by("due_at").first()
+    clock.move_to(first.due_at)
+    raising = threading.Event()
+
+    def dispatcher():
+        try:
+            with transaction.atomic():  # the cycle's commit held back until the refill waits for the check
+                dispatch_due_checks(now=first.due_at)
+                raising.set()
+                _until_a_lock_is_awaited()
+        finally:
+            connections.close_all()
+
+    raising_thread = threading.Thread(target=dispatcher)
+    raising_thread.start()
+    assert raising.wait(timeout=30)
+    refill(nurse, active_pump, removed=_expected(active_pump, first.due_at), when=first.due_at)
+    raising_thread.join()
+    raised = Alert.objects.get(kind="refill_due", source_check=first)
+    assert raised.state == Alert.State.RESOLVED
+    assert not Alert.objects.filter(kind="refill_due").exclude(state=Alert.State.RESOLVED).exists()
+    assert DueCheck.objects.get(pk=first.pk).state == DueCheck.State.DONE
+
+
+def _until_a_lock_is_awaited():
+    with connection.cursor() as cursor:
+        for _ in range(100_000):
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+    pytest.fail("the refill never waited for the reminder being raised")
+
+
+def _expected(pump, when) -> str:
+    return str(estimated_volume(Pump.objects.get(pk=pump.pk), when).quantize(Decimal("0.1")))
