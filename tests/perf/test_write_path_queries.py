@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from alerts.models import DueCheck
 from screening.kinds import CheckKind
 from screening.models import Observation
 from tests.screening import support as screening
+from tests.support import a_lock_is_awaited
 from tests.titration.support import (
     T0,
     approve,
@@ -168,13 +169,8 @@ def test_an_append_waiting_for_the_chain_links_to_the_event_committed_meanwhile(
         first = record_event(actor=None, action="test.first")
         waiting = threading.Thread(target=second_append)
         waiting.start()
-        with connection.cursor() as cursor:
-            for _ in range(100_000):  # until the second append waits for the chain's lock
-                cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-                if cursor.fetchone()[0]:
-                    break
-            else:
-                pytest.fail("the second append never waited for the chain's lock")
+        if not a_lock_is_awaited("advisory"):  # until the second append waits for the chain's lock
+            pytest.fail("the second append never waited for the chain's lock")
     waiting.join()
     assert linked["prev_hash"] == first.hash
     assert AuditEvent.objects.filter(prev_hash=first.hash).count() == 1

@@ -6,11 +6,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from alerts.models import Alert, DueCheck
 from alerts.services import dispatch_due_checks
 from screening import services as screening
+from tests.support import a_lock_is_awaited
 from tests.titration.support import at
 from titration import services
 from titration.models import DoseChange, Pump, Refill
@@ -176,7 +177,7 @@ def test_a_reminder_being_raised_as_the_pump_is_refilled_is_waited_for_then_reso
             with transaction.atomic():  # the cycle's commit held back until the refill waits for the check
                 dispatch_due_checks(now=first.due_at)
                 raising.set()
-                _until_a_lock_is_awaited()
+                assert a_lock_is_awaited(), "the refill never waited for the reminder being raised"
         finally:
             connections.close_all()
 
@@ -189,15 +190,6 @@ def test_a_reminder_being_raised_as_the_pump_is_refilled_is_waited_for_then_reso
     assert raised.state == Alert.State.RESOLVED
     assert not Alert.objects.filter(kind="refill_due").exclude(state=Alert.State.RESOLVED).exists()
     assert DueCheck.objects.get(pk=first.pk).state == DueCheck.State.DONE
-
-
-def _until_a_lock_is_awaited():
-    with connection.cursor() as cursor:
-        for _ in range(100_000):
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            if cursor.fetchone()[0]:
-                return
-    pytest.fail("the refill never waited for the reminder being raised")
 
 
 def _expected(pump, when) -> str:
