@@ -7,10 +7,10 @@ from django.db.backends.postgresql import base
 from psycopg import _queries, pq
 
 # psycopg turns a query's %s placeholders into PostgreSQL's $n with a regular expression, and keeps the result only
-# for a query of at most 50 parameters. The due checks an act schedules go in one insert of 11 columns a row: a
-# refill's 5 or 6 rows, a test dose's 8 observation slots. Each of those inserts was parsed again at every act
-# (0.3-0.4 ms of a 0.7 ms statement, measured). The acts' inserts are built once (wardflow.compiled), so they are
-# few, and up to 18 rows are now kept; psycopg keeps its 128 most recent queries.
+# for a query of at most 50 parameters. The due checks an act schedules go in one insert of 11 columns a row, with
+# the updates sent along (wardflow.compiled): a refill's 5 or 6 rows (about 77 parameters), a test dose's 8
+# observation slots (94, the largest). Each of those inserts was parsed again at every act (0.3-0.4 ms of a 0.7 ms
+# statement, measured). The acts' inserts are built once, so they are few; psycopg keeps its 128 most recent.
 PARAMETERS_OF_A_KEPT_QUERY = 200
 _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, PARAMETERS_OF_A_KEPT_QUERY)
 
