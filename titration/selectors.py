@@ -53,7 +53,7 @@ _DOSE_CHANGES = CompiledRows(
     lambda pump: DoseChange.objects.filter(pump=pump).order_by("-proposed_at", "-id"),
     *((actor, ("id", "username")) for actor in DOSE_CHANGE_ACTORS),
 )
-_REFILLS = CompiledRows(
+REFILL_HISTORY = CompiledRows(
     Refill, lambda pump: Refill.objects.filter(pump=pump), *((actor, ("id", "username")) for actor in REFILL_ACTORS)
 )
 
@@ -66,7 +66,7 @@ def with_history(pump: Pump) -> Pump:
     """The pump with its dose changes and refills read onto it as `prefetch_related` would, each with who acted on
     it (the part an act has read already is not read again)."""
     read_onto(pump, "dose_changes", _DOSE_CHANGES)
-    read_onto(pump, "refills", _REFILLS)
+    read_onto(pump, "refills", REFILL_HISTORY)
     return pump
 
 

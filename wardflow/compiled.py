@@ -7,7 +7,8 @@ fields' own converters (JSON fields, e.g.), as the ORM's would. The writes the a
 test dose; a row's changed fields) are built once too, with the values each field's own preparation gives."""
 
 import functools
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -171,6 +172,33 @@ class CompiledInsert:
         _saved(row, key)
         return read.converted(tuple(found))
 
+    def save_onto(self, row: Model, parent: Model, name: str, read: "CompiledRows") -> Model:
+        """`save([row])` for a new row of `parent`'s reverse relation `name`, and `read_onto(parent, name, read)` in one
+        statement, the insert in a data-modifying WITH: an act that adds to a history it answers with (a refill to its
+        pump's refills) waits for one round trip instead of two. The read sees the rows as the statement starts, not
+        the one inserted (see `save_reading`): that one is kept among them in the model's default order, which `read`
+        must keep too (it orders by nothing else)."""
+        if read.ordered:
+            raise ImproperlyConfigured("save_onto keeps the model's default order: its read must not order otherwise.")
+        read_sql, read_params = read.bound(parent.pk)
+        if read not in self._reading:
+            quote = connection.ops.quote_name
+            key = quote(self.model._meta.pk.column)
+            # The model's own statement and the read's compiled text: no value is written into the text. A history
+            # with no row yet still answers the inserted row's key (the join on true keeps it, with nulls).
+            self._reading[read] = (
+                f"WITH inserted AS ({self._statement(1)}) "  # noqa: S608
+                f"SELECT inserted.{key}, found.* FROM inserted LEFT JOIN ({read_sql}) AS found ON true"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(self._reading[read], [*self._params([row]), *read_params])
+            answered = cursor.fetchall()
+        _saved(row, answered[0][0])
+        manager = getattr(parent, name)
+        found = [instance for instance in read.instances(found for _, *found in answered) if instance is not None]
+        _keep(parent, manager, _in_default_order([row, *of_parent(found, manager.field.name, parent)]))
+        return row
+
     def _params(self, rows: list[Model]) -> list:
         fields = self._fields
         return [field.get_db_prep_save(field.pre_save(row, True), connection) for row in rows for field in fields]
@@ -275,6 +303,18 @@ class CompiledRows:
     def all(self, *values) -> list[Model]:
         return [self._instance(row) for row in self._read.rows(*values)]
 
+    def bound(self, *values) -> tuple[str, list]:
+        return self._read.bound(*values)
+
+    def instances(self, rows: Iterable[tuple]) -> list[Model | None]:
+        """The instances of rows this read's statement gave within another (None for a row of nulls)."""
+        return [self._instance(self._read.converted(tuple(row))) for row in rows]
+
+    @functools.cached_property
+    def ordered(self) -> bool:
+        """Whether the read orders otherwise than by its model's default order."""
+        return bool(self._build(*self._read._placeholders).query.order_by)
+
     def first(self, *values) -> Model | None:
         found = self.all(*values)
         return found[0] if found else None
@@ -312,11 +352,22 @@ def read_onto(instance: Model, name: str, read: CompiledRows) -> list[Model]:
     cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
     manager = getattr(instance, name)
     if manager.field.remote_field.cache_name not in cache:
-        rows = of_parent(read.all(instance.pk), manager.field.name, instance)
-        queryset = manager._apply_rel_filters(manager.model._default_manager.all())
-        queryset._result_cache, queryset._prefetch_done = rows, True
-        cache[manager.field.remote_field.cache_name] = queryset
+        _keep(instance, manager, of_parent(read.all(instance.pk), manager.field.name, instance))
     return list(manager.all())
+
+
+def _keep(instance: Model, manager, rows: list[Model]) -> None:
+    """`rows` kept as the reverse relation of `instance` that `manager` reads, where `prefetch_related` keeps them."""
+    queryset = manager._apply_rel_filters(manager.model._default_manager.all())
+    queryset._result_cache, queryset._prefetch_done = rows, True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[manager.field.remote_field.cache_name] = queryset
+
+
+def _in_default_order(rows: list[Model]) -> list[Model]:
+    """`rows` of one model sorted as its `Meta.ordering` sorts them (field names, each maybe descending)."""
+    for name in reversed(rows[0]._meta.ordering if rows else ()):
+        rows.sort(key=operator.attrgetter(name.removeprefix("-")), reverse=name.startswith("-"))
+    return rows
 
 
 def of_parent(rows: list[Model], name: str, parent: Model) -> list[Model]:

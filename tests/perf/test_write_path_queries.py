@@ -144,8 +144,9 @@ def test_programming_a_dose_change_and_reading_it_back(clock, team, running_pump
 def test_refilling_a_pump(clock, team, running_pump, django_assert_max_num_queries):
     nurse_client, _ = team
     clock.move_to(at(days=20))
-    # The answer's history: the dose changes read under the lock, the refills after, who acted on each joined.
-    with django_assert_max_num_queries(17):
+    # The answer's history: the dose changes read under the lock, the refills in the refill's insert, who acted on
+    # each joined.
+    with django_assert_max_num_queries(16):
         response = refill(nurse_client, running_pump, at(days=20))
     assert response.status_code == 201
     assert DueCheck.objects.filter(kind=TitrationCheckKind.REFILL_REMINDER, state=DueCheck.State.PENDING).exists()

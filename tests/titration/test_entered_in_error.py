@@ -187,3 +187,18 @@ def test_a_refill_already_in_error_answers_409(clock, team, running_pump):
     assert (response.status_code, response.json()["rule"]) == (409, "D4")
     assert Refill.objects.get(pk=refill_id).entered_in_error_reason == "charted on the wrong pump"
     assert corrections().count() == 1
+
+
+def test_a_refill_before_one_in_error_is_answered_where_the_record_lists_it_r2(clock, team, running_pump):
+    """A refill later than the fill that counts may still precede one entered in error: the answer's history, newest
+    first, lists it after that one, as the pump's record does."""
+    nurse_client, _ = team
+    clock.move_to(at(days=10))
+    in_error = refilled(nurse_client, running_pump, at(days=10))
+    mark(nurse_client, in_error)
+    clock.move_to(at(days=11))
+    answer = refill(nurse_client, running_pump, at(days=8), removed="18.4").json()
+    record = pump_of(nurse_client, running_pump)["refills"]
+    new = Refill.objects.latest("id").pk
+    assert [(r["id"], r["entered_in_error"]) for r in answer["refills"]] == [(in_error, True), (new, False)]
+    assert answer["refills"] == record

@@ -12,12 +12,12 @@ from django.db.models import OuterRef
 from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext, isolate_apps
 
-from alerts.models import DueCheck
+from alerts.models import Alert, DueCheck
 from alerts.services import cancelling, due_check, schedule
 from tests.support import columns_of
 from wardflow.audit.models import AuditEvent
 from wardflow.audit.services import record_event
-from wardflow.compiled import CompiledInsert, CompiledRead, fields_write, save_fields
+from wardflow.compiled import CompiledInsert, CompiledRead, CompiledRows, fields_write, save_fields
 from wardflow.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +135,45 @@ def test_a_read_giving_no_row_refuses_the_save_and_its_transaction_keeps_no_row(
     with pytest.raises(DatabaseError, match="its read gave 0 rows"), transaction.atomic():
         CompiledInsert(DueCheck).save_reading(_checks(patient)[0], _PENDING_KINDS, patient.pk + 1000)
     assert not DueCheck.objects.filter(patient=patient).exists()
+
+
+# As a refill is inserted with its pump's refills read for the answer: rows in the model's default order.
+_ALERTS_OF = CompiledRows(Alert, lambda patient: Alert.objects.filter(patient=patient))
+
+
+def _alert(patient, hours: int) -> Alert:
+    return Alert(kind="a.kind", severity="warning", patient=patient, ward=patient.ward, rule="A1", message="m",
+                 raised_at=NOW + timedelta(hours=hours), target_role="nurse")  # fmt: skip
+
+
+def test_a_row_saved_onto_its_parent_joins_its_history_in_the_default_order_in_one_statement(make_patient, ward):
+    patient = make_patient(ward, "MRN-1")
+    earlier = CompiledInsert(Alert).save([_alert(patient, 1), _alert(patient, 3)])
+    new = _alert(patient, 2)
+    with CaptureQueriesContext(connection) as sent:
+        CompiledInsert(Alert).save_onto(new, patient, "alerts", _ALERTS_OF)
+        kept = list(patient.alerts.all())
+        assert [alert.patient for alert in kept] == [patient] * 3  # each answers its parent, with no query
+    assert len(sent) == 1
+    assert [alert.pk for alert in kept] == [earlier[1].pk, new.pk, earlier[0].pk]
+    assert kept == list(Alert.objects.filter(patient=patient))  # as the ORM orders them
+    assert columns_of(Alert.objects.get(pk=new.pk)) == columns_of(new)
+
+
+def test_the_first_row_saved_onto_its_parent_is_its_whole_history(make_patient, ward):
+    patient = make_patient(ward, "MRN-1")
+    first = CompiledInsert(Alert).save_onto(_alert(patient, 1), patient, "alerts", _ALERTS_OF)
+    assert list(patient.alerts.all()) == [first] == list(Alert.objects.filter(patient=patient))
+
+
+def test_a_history_read_in_another_order_is_refused_before_anything_is_sent(make_patient, ward):
+    """The row inserted is placed by the model's default order: a read ordered otherwise would answer a mixed list."""
+    patient = make_patient(ward, "MRN-1")
+    by_kind = CompiledRows(Alert, lambda patient: Alert.objects.filter(patient=patient).order_by("kind"))
+    with CaptureQueriesContext(connection) as sent, pytest.raises(ImproperlyConfigured, match="order"):
+        CompiledInsert(Alert).save_onto(_alert(patient, 1), patient, "alerts", by_kind)
+    assert len(sent) == 0
+    assert not Alert.objects.exists()
 
 
 def test_nothing_to_insert_sends_nothing():

@@ -22,6 +22,7 @@ from wardflow.staff.models import Role
 from ..kinds import AlertKind, AuditAction, CheckKind
 from ..models import DoseChange, Pump, Refill
 from ..selectors import (
+    REFILL_HISTORY,
     dose_change_history,
     estimated_volume,
     pending_concentration_change,
@@ -171,7 +172,8 @@ def record_refill(
     changes = refill_schedule_changes(pump) if new_strength else dose_change_history(pump)
     _check_new_strength(pump, concentration_mcg_per_ml, new_program, dead_space_ml, changes)
     expected = estimated_volume(pump, refilled_at, program_periods(pump, changes))
-    refill = _REFILL_INSERT.create(
+    # The pump's refills, the new one among them, are the answer's (T13's history): read in the insert's statement.
+    refill = Refill(
         pump=pump,
         refilled_at=refilled_at,
         volume_removed_ml=volume_removed_ml,
@@ -183,6 +185,7 @@ def record_refill(
         aseptic_technique=True,
         refilled_by=actor,
     )
+    _REFILL_INSERT.save_onto(refill, pump, "refills", REFILL_HISTORY)
     before = {"refill_due_at": pump.refill_due_at, "alarm_at": pump.alarm_at, "dead_space_ml": pump.dead_space_ml}
     # R2: the estimate restarts from the new fill, at the program in force.
     pump.filled_at, pump.volume_after_fill_ml = refilled_at, volume_added_ml
