@@ -1,6 +1,7 @@
 """A serializer class builds its fields once (`wardflow/api/serializers.py`); every instance binds copies of its own,
 as DRF's fields built anew would be: nothing one request binds or validates reaches another's."""
 
+import copy
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -107,3 +108,45 @@ def test_a_list_copied_shallow_still_validates_each_value_with_its_own_child():
     assert not entry.is_valid()
     assert list(entry.errors["segments"]) == [1]
     assert DoseEntry(data={"dose_mcg": "5", "segments": ["08:00"]}).is_valid()
+
+
+class Segment(Serializer):
+    starts_at = serializers.TimeField()
+
+
+class Program(Serializer):
+    segments = Segment(many=True)
+
+
+def test_a_nested_list_is_copied_without_being_built_anew(monkeypatch):
+    """A pump's dose changes and refills: DRF's deep copy builds each list and its serializer anew per answer."""
+    assert "dose_changes" in PumpSerializer().fields  # the class's fields, built
+    built = []
+    monkeypatch.setattr(serializers.ListSerializer, "__init__", lambda *args, **kwargs: built.append(args))
+    first, second = PumpSerializer(context={"n": 1}), PumpSerializer(context={"n": 2})
+    changes = first.fields["dose_changes"]
+    assert built == []
+    assert changes is not second.fields["dose_changes"] and changes.parent is first
+    assert changes.child is not second.fields["dose_changes"].child and changes.child.parent is changes
+    # Each nested field answers through its own root (T12 reads the caller from the root's context).
+    assert changes.child.fields["percent_change"].context == {"n": 1}
+    assert second.fields["dose_changes"].child.fields["percent_change"].context == {"n": 2}
+
+
+def test_a_nested_list_copied_shallow_validates_each_request_on_its_own():
+    refused = Program(data={"segments": [{"starts_at": "08:00"}, {"starts_at": "late"}]})
+    charted = Program(data={"segments": [{"starts_at": "20:00"}]})
+    assert not refused.is_valid() and list(refused.errors["segments"][1]) == ["starts_at"]
+    assert charted.is_valid(), charted.errors
+    assert [segment["starts_at"].hour for segment in charted.validated_data["segments"]] == [20]
+
+
+def test_fields_bound_once_carry_the_names_and_sources_drf_binds():
+    ours = PumpSerializer().fields
+    for name, declared in PumpSerializer._declared_fields.items():
+        theirs = copy.deepcopy(declared)
+        theirs.bind(field_name=name, parent=None)
+        bound = ours[name]
+        assert (bound.field_name, bound.source, bound.source_attrs, bound.label) == (
+            theirs.field_name, theirs.source, theirs.source_attrs, theirs.label,
+        )  # fmt: skip
