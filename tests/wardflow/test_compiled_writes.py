@@ -1,23 +1,26 @@
 """Rows written by a statement built once (`wardflow/compiled.py`): the due checks every act schedules, a refill, the
 pump's new dates. Each must write exactly what the ORM writes, and nothing else."""
 
+import warnings
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.contrib.postgres.expressions import ArraySubquery
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import DatabaseError, connection, models, transaction
 from django.db.models import OuterRef
 from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext, isolate_apps
+from django.utils.translation import gettext_lazy
 
 from alerts.models import Alert, DueCheck
 from alerts.services import cancelling, due_check, schedule
 from tests.support import columns_of
 from wardflow.audit.models import AuditEvent
 from wardflow.audit.services import record_event
-from wardflow.compiled import CompiledInsert, CompiledRead, CompiledRows, fields_write, save_fields
+from wardflow.compiled import CompiledInsert, CompiledRead, CompiledRows, _preparer, fields_write, save_fields
 from wardflow.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +224,25 @@ def test_an_audit_event_without_a_before_stores_none_as_the_orm_does(nurse):
         cursor.execute("SELECT before IS NULL, after IS NULL FROM audit_auditevent WHERE id = %s", [event.pk])
         assert cursor.fetchone() == (True, False)
     assert AuditEvent.objects.filter(pk=event.pk, before__isnull=True).exists()
+
+
+_VALUES = ("text", "", None, 7, NOW, NOW.replace(tzinfo=None), gettext_lazy("lazy text"), Decimal("2.5"))
+
+
+@pytest.mark.parametrize("name", ["kind", "last_error", "due_at", "closed_at", "patient", "attempts"])
+def test_each_value_is_prepared_as_the_orm_prepares_it(name):
+    """Texts, times and keys are sent as they are only when the ORM would send them so: any other value (a naive
+    time, a lazy text, a number for a text) goes through the field."""
+    field = DueCheck._meta.get_field(name)
+    prepare = _preparer(field)
+    for value in _VALUES:
+        with warnings.catch_warnings(record=True):  # a naive time warns the same either way
+            warnings.simplefilter("always")
+            try:
+                theirs = field.get_db_prep_save(value, connection)
+            except (TypeError, ValueError, ValidationError) as refusal:
+                with pytest.raises(type(refusal)):
+                    prepare(value)
+                continue
+            ours = prepare(value)
+        assert (ours, type(ours)) == (theirs, type(theirs)), (name, value)
