@@ -107,7 +107,7 @@ class CompiledInsert:
         if any(field.db_default is not NOT_PROVIDED or field.generated for field in self._fields):
             raise ImproperlyConfigured(f"{model.__name__} has a field the database fills: insert it through the ORM.")
         self._statements: dict[tuple[int, tuple[str, ...]], str] = {}
-        self._reading: dict[CompiledRead, str] = {}
+        self._reading: dict[tuple, str] = {}
 
     def _statement(self, count: int, along: tuple[str, ...] = ()) -> str:
         if (count, along) not in self._statements:
@@ -155,18 +155,7 @@ class CompiledInsert:
         not the row inserted: PostgreSQL shows a WITH's changes to no other part of its statement. It must give one
         row, as a read of aggregates does: that row is answered. Giving none raises, and the caller's transaction
         then keeps no insert."""
-        read_sql, read_params = read.bound(*values)
-        if read not in self._reading:
-            quote = connection.ops.quote_name
-            key = quote(self.model._meta.pk.column)
-            # The model's own statement and the read's compiled text: no value is written into the text.
-            self._reading[read] = (
-                f"WITH inserted AS ({self._statement(1)}) "  # noqa: S608
-                f"SELECT inserted.{key}, found.* FROM inserted, ({read_sql}) AS found"
-            )
-        with connection.cursor() as cursor:
-            cursor.execute(self._reading[read], [*self._params([row]), *read_params])
-            answered = cursor.fetchall()
+        answered = self._inserting_with(row, read, *read.bound(*values), keep_row=False)
         if len(answered) != 1:
             raise DatabaseError(f"{self.model._meta.object_name} was not saved: its read gave {len(answered)} rows.")
         key, *found = answered[0]
@@ -181,24 +170,30 @@ class CompiledInsert:
         must keep too (it orders by nothing else)."""
         if read.ordered:
             raise ImproperlyConfigured("save_onto keeps the model's default order: its read must not order otherwise.")
-        read_sql, read_params = read.bound(parent.pk)
-        if read not in self._reading:
-            quote = connection.ops.quote_name
-            key = quote(self.model._meta.pk.column)
-            # The model's own statement and the read's compiled text: no value is written into the text. A history
-            # with no row yet still answers the inserted row's key (the join on true keeps it, with nulls).
-            self._reading[read] = (
-                f"WITH inserted AS ({self._statement(1)}) "  # noqa: S608
-                f"SELECT inserted.{key}, found.* FROM inserted LEFT JOIN ({read_sql}) AS found ON true"
-            )
-        with connection.cursor() as cursor:
-            cursor.execute(self._reading[read], [*self._params([row]), *read_params])
-            answered = cursor.fetchall()
+        # A history with no row yet still answers the inserted row's key (with a row of nulls).
+        answered = self._inserting_with(row, read, *read.bound(parent.pk), keep_row=True)
         _saved(row, answered[0][0])
         manager = getattr(parent, name)
         found = [instance for instance in read.instances(found for _, *found in answered) if instance is not None]
         _keep(parent, manager, _in_default_order([row, *of_parent(found, manager.field.name, parent)]))
         return row
+
+    def _inserting_with(self, row: Model, read, read_sql: str, read_params: list, *, keep_row: bool) -> list[tuple]:
+        """`row` inserted and `read` sent in one statement, the insert in a data-modifying WITH: the rows answered,
+        each the inserted row's key, then a row of the read. `keep_row`: the key is answered even when the read gives
+        no row (a row of nulls then)."""
+        if (read, keep_row) not in self._reading:
+            quote = connection.ops.quote_name
+            key = quote(self.model._meta.pk.column)
+            join = "LEFT JOIN" if keep_row else "JOIN"
+            # The model's own statement and the read's compiled text: no value is written into the text.
+            self._reading[read, keep_row] = (
+                f"WITH inserted AS ({self._statement(1)}) "  # noqa: S608
+                f"SELECT inserted.{key}, found.* FROM inserted {join} ({read_sql}) AS found ON true"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(self._reading[read, keep_row], [*self._params([row]), *read_params])
+            return cursor.fetchall()
 
     def _params(self, rows: list[Model]) -> list:
         prepared = self._prepared
