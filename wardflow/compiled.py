@@ -295,7 +295,7 @@ class CompiledRows:
     def __init__(self, model: type[Model], build: Callable[..., QuerySet], *related, placeholders: tuple = (-1,),
                  fields: tuple[str, ...] = ()):  # fmt: skip
         self.model, self._fields = model, list(fields)
-        self._build = build
+        self._build, self._placeholders = build, placeholders
         self._related = [(path, None) if isinstance(path, str) else path for path in related]
         self._read = CompiledRead(self._query, placeholders=placeholders)
 
@@ -326,7 +326,7 @@ class CompiledRows:
     @functools.cached_property
     def ordered(self) -> bool:
         """Whether the read orders otherwise than by its model's default order."""
-        return bool(self._build(*self._read._placeholders).query.order_by)
+        return bool(self._build(*self._placeholders).query.order_by)
 
     def first(self, *values) -> Model | None:
         found = self.all(*values)

@@ -246,3 +246,16 @@ def test_each_value_is_prepared_as_the_orm_prepares_it(name):
                 continue
             ours = prepare(value)
         assert (ours, type(ours)) == (theirs, type(theirs)), (name, value)
+
+
+def test_a_text_an_aware_time_and_a_key_are_sent_without_their_fields_preparation(monkeypatch):
+    """Django only checks these: the field's own preparation is kept for every other value."""
+    for name, value in (("kind", "titration.refill_reminder"), ("due_at", NOW), ("patient", 7)):
+        field = DueCheck._meta.get_field(name)
+        monkeypatch.setattr(field, "get_db_prep_save", lambda value, connection: pytest.fail("prepared by the field"))
+        assert _preparer(field)(value) is value
+    payload = DueCheck._meta.get_field("payload")
+    prepared = []
+    monkeypatch.setattr(payload, "get_db_prep_save", lambda value, connection: prepared.append(value) or value)
+    _preparer(payload)({"days_before": 7})
+    assert prepared == [{"days_before": 7}]

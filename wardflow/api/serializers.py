@@ -46,6 +46,13 @@ class FieldsBuiltOnce:
     which DRF introspects from the model for every instance that validates, are also found once per class: they keep
     no state between calls."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # `fields` is built from the class's declared (and, for a model serializer, introspected) fields once per
+        # class: a `get_fields` of the subclass's own would never be called.
+        if "get_fields" in cls.__dict__:
+            raise TypeError(f"{cls.__name__} builds its fields once per class: declare them instead of get_fields().")
+
     def _prototypes(self) -> dict[str, tuple[serializers.Field, Callable]]:
         cls = type(self)
         if "_built_fields" not in cls.__dict__:  # a subclass builds its own

@@ -150,3 +150,12 @@ def test_fields_bound_once_carry_the_names_and_sources_drf_binds():
         assert (bound.field_name, bound.source, bound.source_attrs, bound.label) == (
             theirs.field_name, theirs.source, theirs.source_attrs, theirs.label,
         )  # fmt: skip
+
+
+def test_a_serializer_that_would_build_its_fields_per_instance_is_refused_when_declared():
+    """Its `get_fields` would never be called: the fields are built once per class."""
+    with pytest.raises(TypeError, match="once per class"):
+
+        class PerRequest(Serializer):
+            def get_fields(self):
+                return {"dose_mcg": serializers.DecimalField(max_digits=6, decimal_places=1)}

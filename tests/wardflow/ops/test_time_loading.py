@@ -3,6 +3,7 @@ parses each time again in Python."""
 
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import register_tzloader
@@ -38,4 +39,5 @@ def test_times_are_read_as_djangos_own_loader_reads_them_in_utc():
 def test_the_session_reads_its_times_with_the_utc_loader_and_django_adds_none_per_cursor():
     with connection.cursor() as cursor:
         assert connection.timezone_name == "UTC"
-        assert cursor.cursor.adapters.get_loader(1184, 0) is UtcTimeLoader
+        timestamptz = psycopg.adapters.types["timestamptz"].oid
+        assert cursor.cursor.adapters.get_loader(timestamptz, psycopg.pq.Format.TEXT) is UtcTimeLoader
